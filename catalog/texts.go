@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -85,4 +86,32 @@ func (t *Texts) Scan(src any) error {
 	}
 	*t = m
 	return nil
+}
+
+// sortedLangs returns the languages of t: those of Languages first, in
+// their order, then the others alphabetically.
+func sortedLangs(t Texts) []string {
+	set := make(map[string]bool, len(t))
+	for k := range t {
+		set[k] = true
+	}
+	return orderLangs(set)
+}
+
+// orderLangs orders a set of languages as sortedLangs does.
+func orderLangs(set map[string]bool) []string {
+	out := make([]string, 0, len(set))
+	for _, l := range Languages {
+		if set[l] {
+			out = append(out, l)
+		}
+	}
+	var rest []string
+	for l := range set {
+		if !slices.Contains(Languages, l) {
+			rest = append(rest, l)
+		}
+	}
+	sort.Strings(rest)
+	return append(out, rest...)
 }
