@@ -1,0 +1,296 @@
+package orders
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"villagebot/catalog"
+	"villagebot/internal/pg"
+)
+
+// Place places an order and reserves its stock, all in one transaction:
+// either every line is reserved or nothing changes.
+//
+// Placing is idempotent by req.Token: when an order with this token exists
+// — also one that another transaction is committing at this very moment —
+// Place returns it with created false and reserves nothing again. A token
+// used by another customer is ErrForbidden and reveals nothing of that
+// order.
+//
+// Prices, names and units are read from the catalog while the stock is
+// reserved, never taken from the request. When any line is short, Place
+// returns a *ShortError (ErrOutOfStock) listing every short line with what
+// is left now. A bad request is ErrInvalid (an *InvalidError naming the
+// field) or ErrEmpty.
+//
+// Coordinators of each village in the order are told of it through the
+// outbox, and of every product whose stock this order brought down to the
+// low-stock mark.
+func (s *Store) Place(ctx context.Context, req PlaceRequest) (o Order, created bool, err error) {
+	defer wrap(&err, "Place(%q)", req.Token)
+	req, err = req.normalize()
+	if err != nil {
+		return Order{}, false, err
+	}
+	// Stock rows are locked in product id order, so orders cannot deadlock
+	// each other; a bulk catalog update that locks them in another order
+	// can, and PostgreSQL then aborts one side. The transaction left
+	// nothing behind, so it is safe to run again.
+	for attempt := 1; ; attempt++ {
+		o, created, err = s.place(ctx, req)
+		if attempt == 3 || !isDeadlock(err) {
+			return o, created, err
+		}
+	}
+}
+
+// errTokenUsed rolls back a transaction that found its checkout token
+// taken.
+var errTokenUsed = errors.New("checkout token already used")
+
+func (s *Store) place(ctx context.Context, req PlaceRequest) (Order, bool, error) {
+	var o Order
+	err := pg.Transact(ctx, s.db, func(tx *sqlx.Tx) error {
+		now := s.Now()
+		if err := upsertCustomer(ctx, tx, req.Customer, now); err != nil {
+			return err
+		}
+		var err error
+		if o, err = insertOrder(ctx, tx, req, now); err != nil {
+			return err
+		}
+		return s.reserve(ctx, tx, &o, req, now)
+	})
+	if errors.Is(err, errTokenUsed) {
+		return s.placedBefore(ctx, req)
+	}
+	if err != nil {
+		return Order{}, false, err
+	}
+	return o, true, nil
+}
+
+// placedBefore returns the order placed earlier with req's token. The
+// INSERT that found the token taken had waited for the transaction that
+// took it to commit (a unique index makes a concurrent insert wait for the
+// outcome; had that transaction rolled back, our insert would have gone
+// ahead), so the order is there to read.
+func (s *Store) placedBefore(ctx context.Context, req PlaceRequest) (Order, bool, error) {
+	o, err := getOrder(ctx, s.db, `SELECT `+orderColumns+` FROM orders WHERE checkout_token = $1`, req.Token)
+	if err != nil {
+		return Order{}, false, err
+	}
+	if o.CustomerID != req.Customer.TelegramID {
+		return Order{}, false, ErrForbidden
+	}
+	return o, false, nil
+}
+
+// upsertCustomer records who is ordering, touching the row only when
+// something changed.
+func upsertCustomer(ctx context.Context, tx *sqlx.Tx, c Customer, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO customers (telegram_id, chat_id, username, first_name, language, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $6)
+		ON CONFLICT (telegram_id) DO UPDATE
+		   SET chat_id = EXCLUDED.chat_id, username = EXCLUDED.username,
+		       first_name = EXCLUDED.first_name, language = EXCLUDED.language,
+		       updated_at = EXCLUDED.updated_at
+		 WHERE (customers.chat_id, customers.username, customers.first_name, customers.language)
+		       IS DISTINCT FROM
+		       (EXCLUDED.chat_id, EXCLUDED.username, EXCLUDED.first_name, EXCLUDED.language)`,
+		c.TelegramID, c.ChatID, c.Username, c.FirstName, c.Language, now)
+	return err
+}
+
+// insertOrder writes the order with a zero total, or returns errTokenUsed
+// when its checkout token already has an order.
+func insertOrder(ctx context.Context, tx *sqlx.Tx, req PlaceRequest, now time.Time) (Order, error) {
+	var neededBy any
+	if req.NeededBy != nil {
+		neededBy = req.NeededBy.Format(time.DateOnly) // the date as the caller sees it, whatever its zone
+	}
+	var o Order
+	err := sqlx.GetContext(ctx, tx, &o, `
+		INSERT INTO orders (kind, customer_id, chat_id, language, contact, phone, delivery,
+		                    address, occasion, recipient, country, needed_by, notes,
+		                    total_fen, checkout_token, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::date, $13, 0, $14, $15, $15)
+		ON CONFLICT (checkout_token) DO NOTHING
+		RETURNING `+orderColumns,
+		req.Kind, req.Customer.TelegramID, req.Customer.ChatID, req.Customer.Language,
+		req.Contact, req.Phone, req.Delivery, req.Address, req.Occasion, req.Recipient,
+		req.Country, neededBy, req.Notes, req.Token, now)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Order{}, errTokenUsed
+	}
+	return o, err
+}
+
+// reservedLine is a line just written, with the product's stock after it.
+type reservedLine struct {
+	Line
+	StockAfter int `db:"stock_after"`
+}
+
+// reserve takes each line's units from stock (lines come sorted by product
+// id), writes the ledger and the order lines, the order's total, its first
+// event and the coordinators' notices. After the first short line it only
+// looks at the remaining lines, to report every shortage without locking
+// more rows; the caller's rollback undoes the lines already reserved.
+func (s *Store) reserve(ctx context.Context, tx *sqlx.Tx, o *Order, req PlaceRequest, now time.Time) error {
+	var short []Shortage
+	for _, l := range req.Lines {
+		if short != nil {
+			sh, isShort, err := checkLine(ctx, tx, l, req.Kind)
+			if err != nil {
+				return err
+			}
+			if isShort {
+				short = append(short, sh)
+			}
+			continue
+		}
+		line, sh, err := reserveLine(ctx, tx, o.ID, l, req, now)
+		if err != nil {
+			return err
+		}
+		if sh != nil {
+			short = append(short, *sh)
+			continue
+		}
+		o.Lines = append(o.Lines, line.Line)
+		o.Total += line.LineTotal()
+		if before := line.StockAfter + line.Quantity; before > s.LowStock && line.StockAfter <= s.LowStock {
+			if err := notifyLowStock(ctx, tx, line, now); err != nil {
+				return err
+			}
+		}
+	}
+	if short != nil {
+		return &ShortError{Lines: short}
+	}
+
+	var villages []int64
+	for _, l := range o.Lines {
+		if !slices.Contains(villages, l.VillageID) {
+			villages = append(villages, l.VillageID)
+		}
+	}
+	_, err := tx.ExecContext(ctx, `
+		WITH total AS (
+		    UPDATE orders SET total_fen = $2 WHERE id = $1
+		), event AS (
+		    INSERT INTO order_events (order_id, from_status, to_status, actor, created_at)
+		    VALUES ($1, '', 'placed', $3, $4::timestamptz)
+		)
+		INSERT INTO outbox (chat_id, kind, payload, created_at)
+		SELECT telegram_id, 'new_order',
+		       jsonb_build_object('order', $5::bigint, 'village_id', village_id), $4::timestamptz
+		  FROM staff
+		 WHERE role = 'coordinator' AND village_id = ANY($6::bigint[])
+		 ORDER BY village_id, telegram_id`,
+		o.ID, o.Total, req.Actor, now, o.Number, pq.Array(villages))
+	return err
+}
+
+// reserveLine takes the line's units from stock when the product can be
+// ordered and has enough, writing its ledger row and order line in the
+// same statement. The UPDATE's condition is checked again on the newest
+// row version after waiting for a concurrent buyer, so a unit is never
+// sold twice. When the line is short it returns the shortage instead.
+func reserveLine(ctx context.Context, tx *sqlx.Tx, orderID int64, l LineRequest, req PlaceRequest, now time.Time) (reservedLine, *Shortage, error) {
+	var sh Shortage
+	for try := 0; try < 3; try++ {
+		var line reservedLine
+		err := sqlx.GetContext(ctx, tx, &line, `
+			WITH p AS (
+			    UPDATE products
+			       SET stock = stock - $2::int, updated_at = now()
+			     WHERE id = $1 AND stock >= $2::int AND visible AND (gift OR NOT $3::boolean)
+			 RETURNING id, village_id, sku, names, units, price_fen, stock
+			), ledger AS (
+			    INSERT INTO stock_ledger (product_id, delta, reason, actor, order_id, created_at)
+			    SELECT id, -$2::int, 'order', $4, $5, $6 FROM p
+			), line AS (
+			    INSERT INTO order_lines (order_id, product_id, village_id, sku, product_names,
+			                             units, unit_price_fen, quantity)
+			    SELECT $5, id, village_id, sku, names, units, price_fen, $2::int FROM p
+			 RETURNING id, order_id, product_id, village_id, sku, product_names, units,
+			           unit_price_fen, quantity, ready_at
+			)
+			SELECT line.id, line.order_id, line.product_id, line.village_id, v.code AS village_code,
+			       line.sku, line.product_names, line.units, line.unit_price_fen, line.quantity,
+			       line.ready_at, p.stock AS stock_after
+			  FROM line
+			  JOIN p ON p.id = line.product_id
+			  JOIN villages v ON v.id = line.village_id`,
+			l.ProductID, l.Quantity, req.Kind == Gift, req.Actor, orderID, now)
+		if err == nil {
+			return line, nil, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return reservedLine{}, nil, err
+		}
+		var isShort bool
+		sh, isShort, err = checkLine(ctx, tx, l, req.Kind)
+		if err != nil {
+			return reservedLine{}, nil, err
+		}
+		if isShort {
+			return reservedLine{}, &sh, nil
+		}
+		// Stock came back between the two statements (a cancellation
+		// committed): try again.
+	}
+	return reservedLine{}, &sh, nil
+}
+
+// checkLine reports whether a line cannot be reserved now, and why.
+func checkLine(ctx context.Context, tx *sqlx.Tx, l LineRequest, kind Kind) (Shortage, bool, error) {
+	var p struct {
+		SKU     string        `db:"sku"`
+		Name    catalog.Texts `db:"names"`
+		Stock   int           `db:"stock"`
+		Visible bool          `db:"visible"`
+		Gift    bool          `db:"gift"`
+	}
+	err := sqlx.GetContext(ctx, tx, &p, `SELECT sku, names, stock, visible, gift FROM products WHERE id = $1`, l.ProductID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Shortage{ProductID: l.ProductID, Wanted: l.Quantity, Unavailable: true}, true, nil
+	}
+	if err != nil {
+		return Shortage{}, false, err
+	}
+	sh := Shortage{ProductID: l.ProductID, SKU: p.SKU, Name: p.Name, Wanted: l.Quantity, Left: p.Stock}
+	if !p.Visible || (kind == Gift && !p.Gift) {
+		sh.Unavailable, sh.Left = true, 0
+	}
+	return sh, sh.Unavailable || sh.Left < sh.Wanted, nil
+}
+
+// notifyLowStock tells the product's village coordinators that its stock
+// reached the low-stock mark.
+func notifyLowStock(ctx context.Context, tx *sqlx.Tx, l reservedLine, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO outbox (chat_id, kind, payload, created_at)
+		SELECT telegram_id, 'low_stock',
+		       jsonb_build_object('product_id', $1::bigint, 'sku', $2::text, 'stock', $3::int),
+		       $5::timestamptz
+		  FROM staff
+		 WHERE role = 'coordinator' AND village_id = $4
+		 ORDER BY telegram_id`,
+		l.ProductID, l.SKU, l.StockAfter, l.VillageID, now)
+	return err
+}
+
+func isDeadlock(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "40P01" // deadlock_detected
+}
