@@ -1,0 +1,192 @@
+// Package bot is villagebot's Telegram side: the update loop, the router
+// and middleware, sessions, messages in every language, and the flows of
+// visitors, coordinators and office staff. It talks to the catalog and the
+// orders through the small interfaces declared here.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"villagebot/catalog"
+	"villagebot/orders"
+)
+
+// Catalog is what the bot reads of villages and products.
+type Catalog interface {
+	Villages(ctx context.Context) ([]catalog.Village, error)
+	Village(ctx context.Context, id int64) (catalog.Village, error)
+	VillageByCode(ctx context.Context, code string) (catalog.Village, error)
+	Product(ctx context.Context, id int64) (catalog.Product, error)
+	ProductBySKU(ctx context.Context, sku string) (catalog.Product, error)
+	ProductsByVillage(ctx context.Context, villageID int64, visibleOnly bool) ([]catalog.Product, error)
+	ProductsByCategory(ctx context.Context, c catalog.Category, visibleOnly bool) ([]catalog.Product, error)
+	CategoryCounts(ctx context.Context) (map[catalog.Category]int, error)
+	Search(ctx context.Context, query string, limit int) (catalog.Results, error)
+}
+
+// Orders is what the bot does with orders.
+type Orders interface {
+	Place(ctx context.Context, req orders.PlaceRequest) (orders.Order, bool, error)
+	Get(ctx context.Context, number int64) (orders.Order, error)
+	ByToken(ctx context.Context, token string) (orders.Order, error)
+	ForCustomer(ctx context.Context, customerID int64, limit int) ([]orders.Order, error)
+	CancelByCustomer(ctx context.Context, number, customerID int64) (orders.Order, error)
+	ExpireStale(ctx context.Context, hold time.Duration) (int, error)
+	ClaimNotifications(ctx context.Context, limit int) ([]orders.Notification, error)
+	MarkSent(ctx context.Context, id int64) error
+	MarkFailed(ctx context.Context, id int64, cause error, permanent bool) error
+}
+
+// Options configure a Bot.
+type Options struct {
+	Telegram *Telegram
+	Catalog  Catalog
+	Orders   Orders
+	Sessions Sessions
+	Messages *Messages
+	Log      *slog.Logger
+
+	Workers     int           // parallel chats; default 16
+	MaxPending  int           // updates waiting at once; default 1024
+	PollTimeout time.Duration // long-poll timeout; default 30s
+	// HandlerTimeout bounds one update's handling; default 30s.
+	HandlerTimeout time.Duration
+	// Hold is how long a sale order may stay placed before it is
+	// cancelled; default 48h, negative: never.
+	Hold time.Duration
+	// Location is the office's time zone, for dates shown; default
+	// Asia/Shanghai.
+	Location *time.Location
+	// NotifyEvery is how often the outbox is checked; default 2s.
+	NotifyEvery time.Duration
+}
+
+// Bot is villagebot in Telegram.
+type Bot struct {
+	tg       *Telegram
+	catalog  Catalog
+	orders   Orders
+	sessions Sessions
+	msg      *Messages
+	log      *slog.Logger
+
+	router         *Router
+	handler        func(context.Context, *Request)
+	dispatch       *dispatcher
+	pollTimeout    time.Duration
+	handlerTimeout time.Duration
+	hold           time.Duration
+	loc            *time.Location
+	nudge          chan struct{}
+	notifyEvery    time.Duration
+	expireEvery    time.Duration
+}
+
+// New builds a Bot from its parts.
+func New(o Options) (*Bot, error) {
+	if o.Telegram == nil || o.Catalog == nil || o.Orders == nil || o.Sessions == nil || o.Messages == nil {
+		return nil, errors.New("bot: Telegram, Catalog, Orders, Sessions and Messages are required")
+	}
+	if o.Location == nil {
+		loc, err := time.LoadLocation("Asia/Shanghai")
+		if err != nil {
+			return nil, fmt.Errorf("bot: %w", err)
+		}
+		o.Location = loc
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	b := &Bot{
+		tg:             o.Telegram,
+		catalog:        o.Catalog,
+		orders:         o.Orders,
+		sessions:       o.Sessions,
+		msg:            o.Messages,
+		log:            o.Log,
+		pollTimeout:    cmp(o.PollTimeout, 30*time.Second),
+		handlerTimeout: cmp(o.HandlerTimeout, 30*time.Second),
+		hold:           cmp(o.Hold, 48*time.Hour),
+		loc:            o.Location,
+		nudge:          make(chan struct{}, 1),
+		notifyEvery:    cmp(o.NotifyEvery, 2*time.Second),
+		expireEvery:    time.Minute,
+	}
+	b.router = b.routes()
+	b.handler = chain(b.router.Route, b.logUpdates, b.answerCallbacks, b.recoverPanics)
+	b.dispatch = newDispatcher(cmp(o.Workers, 16), cmp(o.MaxPending, 1024), b.HandleUpdate)
+	return b, nil
+}
+
+func cmp[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// HandleUpdate handles one update completely: it skips an update handled
+// before, loads the chat's session, routes the update, saves the session
+// and marks the update handled. Errors are answered to the user and logged
+// here; nothing escapes.
+func (b *Bot) HandleUpdate(ctx context.Context, u tgbotapi.Update) {
+	ctx, cancel := context.WithTimeout(ctx, b.handlerTimeout)
+	defer cancel()
+	if seen, err := b.sessions.Handled(ctx, u.UpdateID); err != nil {
+		b.log.Warn("dedupe unavailable", "update_id", u.UpdateID, "err", err)
+	} else if seen {
+		b.log.Debug("update skipped: handled before", "update_id", u.UpdateID)
+		return
+	}
+	r := newRequest(u)
+	if r.ChatID == 0 {
+		return // nothing the bot handles
+	}
+	sess, err := b.sessions.Load(ctx, r.ChatID)
+	if err != nil {
+		// Without Redis the bot still answers; flows restart.
+		b.log.Warn("session unavailable", "chat_id", r.ChatID, "err", err)
+	}
+	if tl := r.telegramLang(); tl != "" {
+		sess.TgLang = tl
+	}
+	before := fmt.Sprintf("%+v", sess)
+	r.Session = &sess
+	r.Lang = b.msg.Pick(sess.Lang, r.telegramLang())
+
+	b.handler(ctx, r)
+
+	if fmt.Sprintf("%+v", *r.Session) != before {
+		if err := b.sessions.Save(ctx, r.ChatID, *r.Session); err != nil {
+			b.log.Warn("session not saved", "chat_id", r.ChatID, "err", err)
+		}
+	}
+	if err := b.sessions.MarkHandled(ctx, u.UpdateID); err != nil {
+		b.log.Warn("update not marked handled", "update_id", u.UpdateID, "err", err)
+	}
+}
+
+// Username is the bot's Telegram username.
+func (b *Bot) Username() string { return b.tg.Username() }
+
+// Run serves updates by long polling, with the notifier and the expiry of
+// unconfirmed orders alongside, until ctx ends; then it drains as Poll
+// does.
+func (b *Bot) Run(ctx context.Context, drain time.Duration) error {
+	bg, stop := context.WithCancel(ctx)
+	done := make(chan struct{}, 2)
+	go func() { b.runNotifier(bg); done <- struct{}{} }()
+	go func() { b.runExpiry(bg); done <- struct{}{} }()
+	err := b.Poll(ctx, drain)
+	stop()
+	<-done
+	<-done
+	return err
+}

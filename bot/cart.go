@@ -1,0 +1,217 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"villagebot/catalog"
+)
+
+// Cart limits: lines in a cart, and units of one product in it.
+const maxCartLines = 20
+
+// The cart's callbacks.
+const (
+	cbAdd     = "a"  // a:<product id>:<quantity>
+	cbCart    = "k"  // k
+	cbCartQty = "kq" // kq:<product id>:<quantity>; 0 removes the line
+)
+
+func cbAddData(id int64, qty int) string     { return cb(cbAdd, id, int64(qty)) }
+func cbCartQtyData(id int64, qty int) string { return cb(cbCartQty, id, int64(qty)) }
+
+// cartCount is how many units the cart holds.
+func (s *Session) cartCount() int {
+	n := 0
+	for _, l := range s.Cart {
+		n += l.Quantity
+	}
+	return n
+}
+
+func (s *Session) cartLine(productID int64) int {
+	for i, l := range s.Cart {
+		if l.ProductID == productID {
+			return i
+		}
+	}
+	return -1
+}
+
+// add puts qty units of product p in the cart (adding to a line already
+// there), remembering the price seen so that a change can be pointed out.
+// It returns the quantity the line ends with, or 0 when the cart is full.
+func (s *Session) add(p catalog.Product, qty int) int {
+	if i := s.cartLine(p.ID); i >= 0 {
+		s.Cart[i].Quantity = min(s.Cart[i].Quantity+qty, maxQuantity)
+		s.Cart[i].Price = p.Price
+		return s.Cart[i].Quantity
+	}
+	if len(s.Cart) >= maxCartLines {
+		return 0
+	}
+	s.Cart = append(s.Cart, CartLine{ProductID: p.ID, Quantity: min(qty, maxQuantity), Price: p.Price})
+	return min(qty, maxQuantity)
+}
+
+// addToCart is the product card's "add" button.
+func (b *Bot) addToCart(ctx context.Context, r *Request) error {
+	id, ok1 := r.Data.ID(0, 1<<53)
+	qty, ok2 := r.Data.Int(1, maxQuantity)
+	if !ok1 || !ok2 || qty < 1 {
+		return errStale
+	}
+	p, err := b.catalog.Product(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !p.Visible {
+		return catalog.ErrNotFound
+	}
+	if p.Stock == 0 {
+		r.Toast(b.msg.T(r.Lang, "product_sold_out"))
+		return b.showProduct(ctx, r, p, 1)
+	}
+	have := 0
+	if i := r.Session.cartLine(p.ID); i >= 0 {
+		have = r.Session.Cart[i].Quantity
+	}
+	if have+qty > p.Stock {
+		r.Toast(b.msg.N(r.Lang, "cart_only_left", p.Stock))
+		return b.showProduct(ctx, r, p, max(1, min(qty, p.Stock-have)))
+	}
+	if r.Session.add(p, qty) == 0 {
+		r.Toast(b.msg.T(r.Lang, "cart_full"))
+		return nil
+	}
+	r.Toast(b.msg.T(r.Lang, "cart_added", "Quantity", qty, "Name", p.Name.Get(r.Lang)))
+	return b.showProduct(ctx, r, p, 1)
+}
+
+// cartLineView is a cart line as it stands now in the catalog.
+type cartLineView struct {
+	Line    CartLine
+	Product catalog.Product
+	Problem string // why it cannot be ordered as it is, or ""
+	Changed bool   // the price differs from the one seen when added
+}
+
+// loadCart reads every cart line's product anew: prices, stock and
+// visibility always come from the database.
+func (b *Bot) loadCart(ctx context.Context, r *Request) ([]cartLineView, catalog.Money, error) {
+	var views []cartLineView
+	var total catalog.Money
+	for _, l := range r.Session.Cart {
+		p, err := b.catalog.Product(ctx, l.ProductID)
+		v := cartLineView{Line: l, Product: p}
+		switch {
+		case err == nil && !p.Visible, isNotFound(err):
+			v.Problem = b.msg.T(r.Lang, "cart_unavailable")
+		case err != nil:
+			return nil, 0, err
+		case p.Stock == 0:
+			v.Problem = b.msg.T(r.Lang, "product_sold_out")
+		case p.Stock < l.Quantity:
+			v.Problem = b.msg.N(r.Lang, "cart_only_left", p.Stock)
+		}
+		if err == nil && l.Price != 0 && p.Price != l.Price {
+			v.Changed = true
+		}
+		if v.Problem == "" {
+			total += p.Price * catalog.Money(l.Quantity)
+		}
+		views = append(views, v)
+	}
+	return views, total, nil
+}
+
+// cart shows the cart: lines, quantities (change, remove) and the total.
+func (b *Bot) cart(ctx context.Context, r *Request) error {
+	if r.Command != "" || r.Callback != nil && r.Session.Flow == "checkout" {
+		r.Session.Leave()
+	}
+	return b.showCart(ctx, r)
+}
+
+func (b *Bot) showCart(ctx context.Context, r *Request) error {
+	if len(r.Session.Cart) == 0 {
+		return b.show(ctx, r, screen{text: b.msg.T(r.Lang, "cart_empty"), buttons: [][]tgbotapi.InlineKeyboardButton{
+			{button(b.msg.T(r.Lang, "btn_villages"), cbVillagesData(0)), button(b.msg.T(r.Lang, "btn_categories"), cbCategories)},
+			b.menuRow(r.Lang),
+		}})
+	}
+	views, total, err := b.loadCart(ctx, r)
+	if err != nil {
+		return err
+	}
+	var sb strings.Builder
+	sb.WriteString(b.msg.T(r.Lang, "cart_title") + "\n\n")
+	var rows [][]tgbotapi.InlineKeyboardButton
+	orderable := 0
+	for i, v := range views {
+		sb.WriteString(b.cartLineText(r.Lang, i+1, v) + "\n")
+		name := truncateRunes(v.Product.Name.Get(r.Lang), 24)
+		if name == "" {
+			name = "—"
+		}
+		id, q := v.Line.ProductID, v.Line.Quantity
+		rows = append(rows, []tgbotapi.InlineKeyboardButton{
+			button("➖", cbCartQtyData(id, q-1)),
+			button(fmt.Sprintf("%d × %s", q, name), cbProductData(id, 1)),
+			button("➕", cbCartQtyData(id, min(q+1, maxQuantity))),
+			button("❌", cbCartQtyData(id, 0)),
+		})
+		if v.Problem == "" {
+			orderable++
+		}
+	}
+	sb.WriteString("\n" + b.msg.T(r.Lang, "cart_total", "Total", total.String()))
+	if orderable > 0 {
+		rows = append(rows, []tgbotapi.InlineKeyboardButton{button(b.msg.T(r.Lang, "btn_checkout"), cbCheckout)})
+	}
+	rows = append(rows, b.menuRow(r.Lang))
+	return b.show(ctx, r, screen{text: sb.String(), buttons: rows})
+}
+
+// cartLineText is one line of the cart or the checkout summary.
+func (b *Bot) cartLineText(lang string, n int, v cartLineView) string {
+	name := esc(v.Product.Name.Get(lang))
+	if name == "" {
+		name = "—"
+	}
+	if v.Problem != "" {
+		return fmt.Sprintf("%d. <s>%s × %d</s> — %s", n, name, v.Line.Quantity, v.Problem)
+	}
+	line := fmt.Sprintf("%d. %s — %d × ¥%s = <b>¥%s</b>", n, name, v.Line.Quantity,
+		v.Product.Price.String(), (v.Product.Price * catalog.Money(v.Line.Quantity)).String())
+	if v.Changed {
+		line += " " + b.msg.T(lang, "cart_price_changed", "Old", v.Line.Price.String())
+	}
+	return line
+}
+
+// cartQty changes a cart line's quantity; 0 removes it.
+func (b *Bot) cartQty(ctx context.Context, r *Request) error {
+	id, ok1 := r.Data.ID(0, 1<<53)
+	qty, ok2 := r.Data.Int(1, maxQuantity)
+	if !ok1 || !ok2 {
+		return errStale
+	}
+	i := r.Session.cartLine(id)
+	if i < 0 {
+		return errStale
+	}
+	if qty == 0 {
+		r.Session.Cart = append(r.Session.Cart[:i], r.Session.Cart[i+1:]...)
+		r.Toast(b.msg.T(r.Lang, "cart_removed"))
+	} else {
+		r.Session.Cart[i].Quantity = qty
+	}
+	if r.Session.Flow == "checkout" {
+		r.Session.Leave()
+	}
+	return b.showCart(ctx, r)
+}

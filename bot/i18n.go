@@ -1,0 +1,94 @@
+package bot
+
+import (
+	"embed"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
+
+//go:embed locales/*.toml
+var localeFiles embed.FS
+
+// Languages the bot speaks completely, in the order /language lists them.
+var Languages = []string{"zh", "en", "ru"}
+
+// languageNames are shown on the /language buttons, each in itself.
+var languageNames = map[string]string{"zh": "中文", "en": "English", "ru": "Русский"}
+
+// Messages holds the message catalogues of every language.
+type Messages struct {
+	bundle     *i18n.Bundle
+	localizers map[string]*i18n.Localizer
+	fallback   string
+}
+
+// LoadMessages reads the embedded catalogues; fallback is the language used
+// when a user's Telegram language is not supported.
+func LoadMessages(fallback string) (*Messages, error) {
+	b := i18n.NewBundle(language.English)
+	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
+	m := &Messages{bundle: b, localizers: map[string]*i18n.Localizer{}, fallback: fallback}
+	for _, lang := range Languages {
+		if _, err := b.LoadMessageFileFS(localeFiles, "locales/"+lang+".toml"); err != nil {
+			return nil, fmt.Errorf("messages: %w", err)
+		}
+		m.localizers[lang] = i18n.NewLocalizer(b, lang, "en")
+	}
+	if !m.Supported(fallback) {
+		return nil, fmt.Errorf("messages: default language %q is not one of %s", fallback, strings.Join(Languages, ", "))
+	}
+	return m, nil
+}
+
+// Supported reports whether lang has a complete catalogue.
+func (m *Messages) Supported(lang string) bool {
+	_, ok := m.localizers[lang]
+	return ok
+}
+
+// Pick chooses the language for a user: their explicit choice, else their
+// Telegram language ("zh-hans" counts as "zh"), else the default.
+func (m *Messages) Pick(chosen, telegram string) string {
+	if m.Supported(chosen) {
+		return chosen
+	}
+	base, _, _ := strings.Cut(strings.ToLower(telegram), "-")
+	if m.Supported(base) {
+		return base
+	}
+	return m.fallback
+}
+
+// T returns message id in lang, filled from data (a map, or key-value
+// pairs: T(lang, "x", "Name", n)). A missing message is logged and its id
+// returned, so a gap in a catalogue never breaks a reply.
+func (m *Messages) T(lang, id string, kv ...any) string {
+	return m.localize(lang, id, nil, kv)
+}
+
+// N is T for a message with plural forms chosen by count.
+func (m *Messages) N(lang, id string, count int, kv ...any) string {
+	return m.localize(lang, id, count, append(kv, "Count", count))
+}
+
+func (m *Messages) localize(lang, id string, count any, kv []any) string {
+	l, ok := m.localizers[lang]
+	if !ok {
+		l = m.localizers[m.fallback]
+	}
+	data := make(map[string]any, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		data[fmt.Sprint(kv[i])] = kv[i+1]
+	}
+	s, err := l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data, PluralCount: count})
+	if err != nil {
+		slog.Error("message missing", "id", id, "lang", lang, "err", err)
+		return id
+	}
+	return s
+}

@@ -1,0 +1,55 @@
+package bot
+
+import (
+	"context"
+	"slices"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+)
+
+// language shows the language picker.
+func (b *Bot) language(ctx context.Context, r *Request) error {
+	var row []tgbotapi.InlineKeyboardButton
+	for _, l := range Languages {
+		row = append(row, button(languageNames[l], cbLanguageData(l)))
+	}
+	return b.show(ctx, r, screen{text: b.msg.T(r.Lang, "language_prompt"), buttons: [][]tgbotapi.InlineKeyboardButton{row, b.menuRow(r.Lang)}})
+}
+
+// setLanguage is a press on the picker ("l:<code>"), or the menu's
+// language button ("l") which shows the picker.
+func (b *Bot) setLanguage(ctx context.Context, r *Request) error {
+	if len(r.Data.Args) == 0 {
+		return b.language(ctx, r)
+	}
+	lang := r.Data.Args[0]
+	if len(r.Data.Args) != 1 || !slices.Contains(Languages, lang) {
+		return errStale
+	}
+	r.Session.Lang, r.Lang = lang, lang
+	r.Toast(b.msg.T(lang, "language_set"))
+	return b.menu(ctx, r)
+}
+
+// help lists the commands this user may use.
+func (b *Bot) help(ctx context.Context, r *Request) error {
+	return b.show(ctx, r, screen{text: b.msg.T(r.Lang, "help"), buttons: [][]tgbotapi.InlineKeyboardButton{b.menuRow(r.Lang)}})
+}
+
+// cancel leaves whatever flow the user is in.
+func (b *Bot) cancel(ctx context.Context, r *Request) error {
+	key := "cancelled"
+	if r.Session.Flow == "" {
+		key = "nothing_to_cancel"
+	}
+	r.Session.Leave()
+	return b.send(ctx, r, b.msg.T(r.Lang, key), b.menuButtons(r))
+}
+
+// unknown answers what no route took.
+func (b *Bot) unknown(ctx context.Context, r *Request) error {
+	if r.Command != "" {
+		return b.send(ctx, r, b.msg.T(r.Lang, "unknown_command"), nil)
+	}
+	return b.send(ctx, r, b.msg.T(r.Lang, "unknown_text"), b.menuButtons(r))
+}

@@ -1,0 +1,99 @@
+package bot
+
+import (
+	"strings"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+)
+
+// Request is one update on its way through the router: who sent it, in
+// which chat and language, what it asks, and the chat's session.
+type Request struct {
+	Update  tgbotapi.Update
+	ChatID  int64
+	UserID  int64
+	Name    string // the sender's first name
+	Lang    string
+	Session *Session
+
+	Message *tgbotapi.Message // a message update
+	Command string            // "start" for "/start@villagebot p_X"
+	Args    string            // "p_X"
+	Text    string            // the message text, trimmed
+
+	Callback *tgbotapi.CallbackQuery // a callback update
+	Data     callbackData            // its parsed data
+
+	toast    string // the answer to the callback query
+	alert    bool
+	answered bool
+}
+
+func newRequest(u tgbotapi.Update) *Request {
+	r := &Request{Update: u}
+	switch {
+	case u.Message != nil:
+		m := u.Message
+		r.Message = m
+		if m.Chat != nil {
+			r.ChatID = m.Chat.ID
+		}
+		if m.From != nil {
+			r.UserID, r.Name = m.From.ID, m.From.FirstName
+		}
+		r.Text = strings.TrimSpace(m.Text)
+		if r.Text == "" {
+			r.Text = strings.TrimSpace(m.Caption)
+		}
+		r.Command, r.Args = parseCommand(r.Text)
+	case u.CallbackQuery != nil:
+		q := u.CallbackQuery
+		r.Callback = q
+		if q.From != nil {
+			r.UserID, r.Name = q.From.ID, q.From.FirstName
+		}
+		if q.Message != nil && q.Message.Chat != nil {
+			r.ChatID = q.Message.Chat.ID
+		}
+		r.Data = parseCallback(q.Data)
+	}
+	return r
+}
+
+func (r *Request) telegramLang() string {
+	switch {
+	case r.Message != nil && r.Message.From != nil:
+		return r.Message.From.LanguageCode
+	case r.Callback != nil && r.Callback.From != nil:
+		return r.Callback.From.LanguageCode
+	}
+	return ""
+}
+
+// Toast sets the short notice shown when the callback query is answered.
+func (r *Request) Toast(text string) { r.toast = text }
+
+// parseCommand splits "/cmd@bot args" into "cmd" and "args". Text that is
+// not a command gives "". Command names are at most 32 of [a-z0-9_], as
+// Telegram allows; anything else is not a command.
+func parseCommand(text string) (cmd, args string) {
+	if !strings.HasPrefix(text, "/") {
+		return "", ""
+	}
+	head, rest, _ := strings.Cut(text[1:], " ")
+	if i := strings.IndexAny(head, "\n\t"); i >= 0 {
+		rest = head[i+1:] + " " + rest
+		head = head[:i]
+	}
+	head, _, _ = strings.Cut(head, "@")
+	head = strings.ToLower(head)
+	if head == "" || len(head) > 32 {
+		return "", ""
+	}
+	for _, c := range head {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return "", ""
+		}
+	}
+	return head, strings.TrimSpace(rest)
+}

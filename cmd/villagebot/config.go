@@ -1,0 +1,133 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Config is villagebot's configuration, read from the environment (SPEC
+// §3); flags may override it.
+type Config struct {
+	Token           string // TELEGRAM_BOT_TOKEN
+	APIURL          string // TELEGRAM_API_URL
+	DatabaseURL     string // DATABASE_URL
+	RedisURL        string // REDIS_URL
+	WebhookURL      string // WEBHOOK_URL
+	WebhookSecret   string // WEBHOOK_SECRET
+	ListenAddr      string // LISTEN_ADDR
+	DefaultLanguage string // DEFAULT_LANGUAGE
+	LogLevel        string // LOG_LEVEL
+	Timezone        string // TIMEZONE
+}
+
+// ConfigFromEnv reads the configuration through getenv, with the defaults
+// of SPEC §3.
+func ConfigFromEnv(getenv func(string) string) Config {
+	get := func(key, def string) string {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			return v
+		}
+		return def
+	}
+	return Config{
+		Token:           strings.TrimSpace(getenv("TELEGRAM_BOT_TOKEN")),
+		APIURL:          get("TELEGRAM_API_URL", "https://api.telegram.org"),
+		DatabaseURL:     get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/villagebot?sslmode=disable"),
+		RedisURL:        get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		WebhookURL:      get("WEBHOOK_URL", ""),
+		WebhookSecret:   get("WEBHOOK_SECRET", ""),
+		ListenAddr:      get("LISTEN_ADDR", "127.0.0.1:8080"),
+		DefaultLanguage: get("DEFAULT_LANGUAGE", "en"),
+		LogLevel:        get("LOG_LEVEL", "info"),
+		Timezone:        get("TIMEZONE", "Asia/Shanghai"),
+	}
+}
+
+var (
+	tokenRE  = regexp.MustCompile(`^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$`)
+	secretRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+)
+
+// Validate checks every variable and names the first bad one. The token's
+// value is never part of the message.
+func (c Config) Validate(needToken bool) error {
+	if needToken && c.Token == "" {
+		return fmt.Errorf("TELEGRAM_BOT_TOKEN is not set")
+	}
+	if c.Token != "" && !tokenRE.MatchString(c.Token) {
+		return fmt.Errorf("TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then letters, digits, _ or -)")
+	}
+	if err := checkURL("TELEGRAM_API_URL", c.APIURL, "http", "https"); err != nil {
+		return err
+	}
+	if err := checkURL("DATABASE_URL", c.DatabaseURL, "postgres", "postgresql"); err != nil {
+		return err
+	}
+	if err := checkURL("REDIS_URL", c.RedisURL, "redis", "rediss", "unix"); err != nil {
+		return err
+	}
+	if c.WebhookURL != "" {
+		if err := checkURL("WEBHOOK_URL", c.WebhookURL, "https", "http"); err != nil {
+			return err
+		}
+	}
+	if c.WebhookSecret != "" && !secretRE.MatchString(c.WebhookSecret) {
+		return fmt.Errorf("WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+	}
+	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
+		return fmt.Errorf("LISTEN_ADDR %q is not host:port", c.ListenAddr)
+	}
+	switch c.DefaultLanguage {
+	case "zh", "en", "ru":
+	default:
+		return fmt.Errorf("DEFAULT_LANGUAGE %q is not one of zh, en, ru", c.DefaultLanguage)
+	}
+	if _, err := c.level(); err != nil {
+		return err
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		return fmt.Errorf("TIMEZONE %q is not a known time zone", c.Timezone)
+	}
+	return nil
+}
+
+func checkURL(name, value string, schemes ...string) error {
+	u, err := url.Parse(value)
+	if err != nil {
+		return fmt.Errorf("%s is not a URL", name)
+	}
+	for _, s := range schemes {
+		if u.Scheme == s && (u.Host != "" || s == "unix") {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s must be a %s:// URL", name, strings.Join(schemes, ":// or "))
+}
+
+func (c Config) level() (slog.Level, error) {
+	switch strings.ToLower(c.LogLevel) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("LOG_LEVEL %q is not one of debug, info, warn, error", c.LogLevel)
+}
+
+// Location is the office's time zone.
+func (c Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
