@@ -3,12 +3,19 @@
 // It knows nothing of Telegram.
 package catalog
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors of the catalog, checked with errors.Is.
 var (
 	ErrNotFound = errors.New("not found")
 	ErrInvalid  = errors.New("invalid")
+	ErrExists   = errors.New("already exists")
+	// ErrStockBelowZero refuses a change that would leave less than
+	// nothing to sell. It is also an ErrInvalid.
+	ErrStockBelowZero = fmt.Errorf("stock cannot go below zero: %w", ErrInvalid)
 )
 
 // Category is a product category.

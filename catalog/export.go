@@ -1,0 +1,262 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// Export writes the whole catalog in the import format, hidden products
+// too: a path ending in .xlsx is one workbook with the sheets villages and
+// products; any other path is a directory (created when missing) holding
+// villages.csv and products.csv. Importing what Export wrote changes
+// nothing. CSV files are UTF-8 with a BOM and CRLF line ends, so that
+// spreadsheet programs open them right; a cell that would start a formula
+// carries a leading ' that import removes again.
+func (s *Store) Export(ctx context.Context, path string) error {
+	villages, products, err := s.snapshot(ctx)
+	if err != nil {
+		return fmt.Errorf("catalog: export: %w", err)
+	}
+	vt, pt := villageTable(villages), productTable(products)
+	if strings.EqualFold(filepath.Ext(path), ".xlsx") {
+		err = writeWorkbook(path, vt, pt)
+	} else {
+		err = writeCSVDir(path, vt, pt)
+	}
+	if err != nil {
+		return fmt.Errorf("catalog: export to %s: %w", path, err)
+	}
+	return nil
+}
+
+// snapshot reads villages and products as of one moment.
+func (s *Store) snapshot(ctx context.Context) ([]Village, []Product, error) {
+	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tx.Rollback()
+	var villages []Village
+	if err := tx.SelectContext(ctx, &villages, `SELECT `+villageColumns+` FROM villages v ORDER BY v.code`); err != nil {
+		return nil, nil, err
+	}
+	var products []Product
+	if err := tx.SelectContext(ctx, &products, `SELECT `+productColumns+productFrom+` ORDER BY v.code, p.sku`); err != nil {
+		return nil, nil, err
+	}
+	return villages, products, nil
+}
+
+// exportTable is a table to write: a header and rows of text cells.
+// Numeric columns are written as numbers in a workbook.
+type exportTable struct {
+	sheet   string
+	header  []string
+	rows    [][]string
+	numbers map[int]string // column → number format
+}
+
+// tableLangs are the languages columns are written for: zh, en and ru
+// always, then every other language some text has.
+func tableLangs(texts ...Texts) []string {
+	set := map[string]bool{}
+	for _, l := range Languages {
+		set[l] = true
+	}
+	for _, t := range texts {
+		for l, s := range t {
+			if s != "" {
+				set[l] = true
+			}
+		}
+	}
+	return orderLangs(set)
+}
+
+func textColumnsFor(field string, langs []string) []string {
+	out := make([]string, len(langs))
+	for i, l := range langs {
+		out[i] = field + "_" + l
+	}
+	return out
+}
+
+func textCells(t Texts, langs []string) []string {
+	out := make([]string, len(langs))
+	for i, l := range langs {
+		out[i] = t[l]
+	}
+	return out
+}
+
+func villageTable(villages []Village) exportTable {
+	var all []Texts
+	for _, v := range villages {
+		all = append(all, v.Name, v.Region, v.Story)
+	}
+	langs := tableLangs(all...)
+	t := exportTable{sheet: villagesKind}
+	t.header = append([]string{"code"}, textColumnsFor("name", langs)...)
+	t.header = append(t.header, textColumnsFor("region", langs)...)
+	t.header = append(t.header, textColumnsFor("story", langs)...)
+	for _, v := range villages {
+		row := append([]string{v.Code}, textCells(v.Name, langs)...)
+		row = append(row, textCells(v.Region, langs)...)
+		row = append(row, textCells(v.Story, langs)...)
+		t.rows = append(t.rows, row)
+	}
+	return t
+}
+
+func productTable(products []Product) exportTable {
+	var all []Texts
+	for _, p := range products {
+		all = append(all, p.Name, p.Unit, p.Story)
+	}
+	langs := tableLangs(all...)
+	t := exportTable{sheet: productsKind}
+	t.header = append([]string{"sku", "village", "category"}, textColumnsFor("name", langs)...)
+	t.header = append(t.header, textColumnsFor("unit", langs)...)
+	price := len(t.header)
+	t.header = append(t.header, "price", "stock", "gift", "visible")
+	t.header = append(t.header, textColumnsFor("story", langs)...)
+	t.header = append(t.header, "photo_url")
+	t.numbers = map[int]string{price: "0.00", price + 1: "0"}
+	for _, p := range products {
+		row := append([]string{p.SKU, p.VillageCode, string(p.Category)}, textCells(p.Name, langs)...)
+		row = append(row, textCells(p.Unit, langs)...)
+		row = append(row, p.Price.String(), strconv.Itoa(p.Stock), strconv.FormatBool(p.Gift), strconv.FormatBool(p.Visible))
+		row = append(row, textCells(p.Story, langs)...)
+		row = append(row, p.PhotoURL)
+		t.rows = append(t.rows, row)
+	}
+	return t
+}
+
+func writeCSVDir(dir string, tables ...exportTable) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, t := range tables {
+		if err := writeFileAtomic(filepath.Join(dir, t.sheet+".csv"), t.writeCSV); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t exportTable) writeCSV(f *os.File) error {
+	if _, err := f.Write(utf8BOM); err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	w.UseCRLF = true
+	w.Write(t.header)
+	for _, row := range t.rows {
+		cells := make([]string, len(row))
+		for i, c := range row {
+			cells[i] = guard(c)
+		}
+		w.Write(cells)
+	}
+	w.Flush()
+	return w.Error()
+}
+
+func writeWorkbook(path string, tables ...exportTable) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	if err != nil {
+		return err
+	}
+	for i, t := range tables {
+		if i == 0 {
+			if err := f.SetSheetName(f.GetSheetName(0), t.sheet); err != nil {
+				return err
+			}
+		} else if _, err := f.NewSheet(t.sheet); err != nil {
+			return err
+		}
+		if err := t.writeSheet(f, bold); err != nil {
+			return fmt.Errorf("sheet %s: %w", t.sheet, err)
+		}
+	}
+	return writeFileAtomic(path, func(out *os.File) error {
+		_, err := f.WriteTo(out)
+		return err
+	})
+}
+
+func (t exportTable) writeSheet(f *excelize.File, bold int) error {
+	sw, err := f.NewStreamWriter(t.sheet)
+	if err != nil {
+		return err
+	}
+	styles := map[int]int{}
+	for col, format := range t.numbers {
+		id, err := f.NewStyle(&excelize.Style{CustomNumFmt: &format})
+		if err != nil {
+			return err
+		}
+		styles[col] = id
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return err
+	}
+	header := make([]any, len(t.header))
+	for i, h := range t.header {
+		header[i] = excelize.Cell{Value: h, StyleID: bold}
+	}
+	if err := sw.SetRow("A1", header); err != nil {
+		return err
+	}
+	for r, row := range t.rows {
+		cells := make([]any, len(row))
+		for i, c := range row {
+			cells[i] = c
+			if style, ok := styles[i]; ok {
+				if n, err := strconv.ParseFloat(c, 64); err == nil {
+					cells[i] = excelize.Cell{Value: n, StyleID: style}
+				}
+			}
+		}
+		cell, err := excelize.CoordinatesToCellName(1, r+2)
+		if err != nil {
+			return err
+		}
+		if err := sw.SetRow(cell, cells); err != nil {
+			return err
+		}
+	}
+	return sw.Flush()
+}
+
+// writeFileAtomic writes path through a temporary file in the same
+// directory, so that a failed export never leaves half a file.
+func writeFileAtomic(path string, write func(*os.File) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
