@@ -27,7 +27,21 @@ type Catalog interface {
 	ProductsByVillage(ctx context.Context, villageID int64, visibleOnly bool) ([]catalog.Product, error)
 	ProductsByCategory(ctx context.Context, c catalog.Category, visibleOnly bool) ([]catalog.Product, error)
 	CategoryCounts(ctx context.Context) (map[catalog.Category]int, error)
+	Products(ctx context.Context) ([]catalog.Product, error)
 	Search(ctx context.Context, query string, limit int) (catalog.Results, error)
+
+	SetStock(ctx context.Context, sku string, n int, actor string) (catalog.Product, error)
+	AdjustStock(ctx context.Context, sku string, delta int, actor string) (catalog.Product, error)
+	SetPrice(ctx context.Context, sku string, price catalog.Money, actor string) (catalog.Product, error)
+	SetVisible(ctx context.Context, sku string, visible bool, actor string) (catalog.Product, error)
+	SetPhoto(ctx context.Context, sku, fileID string) (catalog.Product, error)
+	CreateProduct(ctx context.Context, p catalog.Product, actor string) (catalog.Product, error)
+	Import(ctx context.Context, b *catalog.Batch, opt catalog.ImportOptions) (catalog.ImportResult, error)
+
+	StaffMember(ctx context.Context, telegramID int64) (catalog.Staff, error)
+	StaffList(ctx context.Context) ([]catalog.Staff, error)
+	Grant(ctx context.Context, telegramID int64, role catalog.Role, villageCode, actor string) (catalog.Staff, error)
+	Revoke(ctx context.Context, telegramID int64, actor string) error
 }
 
 // Orders is what the bot does with orders.
@@ -36,6 +50,9 @@ type Orders interface {
 	Get(ctx context.Context, number int64) (orders.Order, error)
 	ByToken(ctx context.Context, token string) (orders.Order, error)
 	ForCustomer(ctx context.Context, customerID int64, limit int) ([]orders.Order, error)
+	Open(ctx context.Context, villageID int64) ([]orders.Order, error)
+	SetStatus(ctx context.Context, number int64, to orders.Status, actor string) (orders.Order, error)
+	MarkReady(ctx context.Context, number, villageID int64, actor string) (orders.Order, bool, error)
 	CancelByCustomer(ctx context.Context, number, customerID int64) (orders.Order, error)
 	ExpireStale(ctx context.Context, hold time.Duration) (int, error)
 	ClaimNotifications(ctx context.Context, limit int) ([]orders.Notification, error)

@@ -283,9 +283,10 @@ func (b *Bot) shortage(ctx context.Context, r *Request, short *orders.ShortError
 	}})
 }
 
-// abort leaves the checkout from its buttons.
+// abort is a flow's cancel button: it leaves the flow, as /cancel does.
 func (b *Bot) abort(ctx context.Context, r *Request) error {
-	if r.Session.Flow != "checkout" {
+	flow := r.Session.Flow
+	if flow == "" {
 		return errStale
 	}
 	r.Session.Leave()
@@ -295,7 +296,10 @@ func (b *Bot) abort(ctx context.Context, r *Request) error {
 	if err := b.ask(ctx, r, b.msg.T(r.Lang, "cancelled"), nil); err != nil {
 		return err
 	}
-	r.Callback = nil // the menu comes as a new message below
+	if flow != "checkout" {
+		return nil
+	}
+	r.Callback = nil // the cart comes as a new message below
 	return b.showCart(ctx, r)
 }
 

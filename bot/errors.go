@@ -4,6 +4,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"net"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -28,3 +29,5 @@ func isConnError(err error) bool {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, catalog.ErrNotFound) }
+
+func itoa(n int) string { return strconv.Itoa(n) }

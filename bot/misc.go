@@ -42,7 +42,15 @@ func (b *Bot) cancel(ctx context.Context, r *Request) error {
 	if r.Session.Flow == "" {
 		key = "nothing_to_cancel"
 	}
+	wasCheckout := r.Session.Flow == "checkout"
 	r.Session.Leave()
+	if wasCheckout {
+		// Take the checkout's reply keyboard (share my phone) away.
+		if err := b.ask(ctx, r, b.msg.T(r.Lang, key), nil); err != nil {
+			return err
+		}
+		return b.send(ctx, r, b.msg.T(r.Lang, "menu_title"), b.menuButtons(r))
+	}
 	return b.send(ctx, r, b.msg.T(r.Lang, key), b.menuButtons(r))
 }
 

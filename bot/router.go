@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+
+	"villagebot/catalog"
 )
 
 // Handler handles one update.
@@ -24,7 +26,7 @@ func chain(h Handler, mw ...Middleware) func(context.Context, *Request) {
 type Router struct {
 	commands  map[string]Handler
 	callbacks map[string]Handler
-	steps     map[string]Handler // "flow/step"
+	steps     map[string]Handler // "flow/step", or "flow/*" for every step
 	contact   Handler            // a shared contact
 	fallback  Handler
 }
@@ -41,6 +43,21 @@ func (b *Bot) routes() *Router {
 			"search":   b.searchCommand,
 			"cart":     b.cart,
 			"orders":   b.myOrders,
+
+			"stock":      b.staffOnly(catalog.Coordinator, b.stock),
+			"price":      b.staffOnly(catalog.Coordinator, b.price),
+			"hide":       b.staffOnly(catalog.Coordinator, b.hide),
+			"show":       b.staffOnly(catalog.Coordinator, b.showProductCmd),
+			"photo":      b.staffOnly(catalog.Coordinator, b.photo),
+			"newproduct": b.staffOnly(catalog.Coordinator, b.newProduct),
+			"import":     b.staffOnly(catalog.Coordinator, b.importCmd),
+			"pending":    b.staffOnly(catalog.Coordinator, b.pending),
+			"ready":      b.staffOnly(catalog.Coordinator, b.ready),
+
+			"gift":   b.staffOnly(catalog.Office, b.gift),
+			"status": b.staffOnly(catalog.Office, b.status),
+			"grant":  b.staffOnly(catalog.Office, b.grant),
+			"revoke": b.staffOnly(catalog.Office, b.revoke),
 		},
 		callbacks: map[string]Handler{
 			cbMenu:        b.menu,
@@ -62,12 +79,24 @@ func (b *Bot) routes() *Router {
 			cbMyOrders:    b.myOrders,
 			cbCancelAsk:   b.cancelAsk,
 			cbCancelOrder: b.cancelOrder,
+
+			cbNewCategory: b.staffOnly(catalog.Coordinator, b.newProductCategory),
+			cbNewGift:     b.staffOnly(catalog.Coordinator, b.newProductGift),
+			cbNewCreate:   b.staffOnly(catalog.Coordinator, b.newProductCreate),
+			cbGiftPick:    b.staffOnly(catalog.Office, b.giftPick),
+			cbGiftNext:    b.staffOnly(catalog.Office, b.giftNext),
+			cbGiftClear:   b.staffOnly(catalog.Office, b.giftClear),
+			cbGiftConfirm: b.staffOnly(catalog.Office, b.giftConfirm),
 		},
 		steps: map[string]Handler{
 			"search/query":     b.search,
 			"checkout/name":    b.checkoutName,
 			"checkout/phone":   b.checkoutPhone,
 			"checkout/address": b.checkoutAddress,
+			"photo/wait":       b.staffOnly(catalog.Coordinator, b.photoStep),
+			"import/wait":      b.staffOnly(catalog.Coordinator, b.importStep),
+			"newproduct/*":     b.staffOnly(catalog.Coordinator, b.newProductStep),
+			"gift/*":           b.staffOnly(catalog.Office, b.giftStep),
 		},
 		contact:  b.contact,
 		fallback: b.unknown,
@@ -90,6 +119,9 @@ func (rt *Router) Route(ctx context.Context, r *Request) error {
 		return rt.contact(ctx, r)
 	case r.Session.Flow != "":
 		if h, ok := rt.steps[r.Session.Flow+"/"+r.Session.Step]; ok {
+			return h(ctx, r)
+		}
+		if h, ok := rt.steps[r.Session.Flow+"/*"]; ok {
 			return h(ctx, r)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -207,3 +208,43 @@ type discardLogger struct{}
 
 func (discardLogger) Println(...any)        {}
 func (discardLogger) Printf(string, ...any) {}
+
+// Download fetches a file a user sent, refusing one larger than limit
+// bytes. The download URL carries the token, so errors are scrubbed.
+func (t *Telegram) Download(ctx context.Context, fileID string, limit int64) ([]byte, error) {
+	var f tgbotapi.File
+	err := t.retry(ctx, "getFile", true, func() error {
+		var err error
+		f, err = t.api.GetFile(tgbotapi.FileConfig{FileID: fileID})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if f.FileSize > 0 && int64(f.FileSize) > limit {
+		return nil, ErrFileTooLarge
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.base+"/file/bot"+t.token+"/"+f.FilePath, nil)
+	if err != nil {
+		return nil, &CallError{Method: "download", Err: t.scrub(err)}
+	}
+	resp, err := t.http.Do(req)
+	if err != nil {
+		return nil, &CallError{Method: "download", Err: t.scrub(err)}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, &CallError{Method: "download", Err: fmt.Errorf("HTTP %d", resp.StatusCode)}
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, &CallError{Method: "download", Err: t.scrub(err)}
+	}
+	if int64(len(data)) > limit {
+		return nil, ErrFileTooLarge
+	}
+	return data, nil
+}
+
+// ErrFileTooLarge is a file over the size the bot accepts.
+var ErrFileTooLarge = errors.New("file too large")

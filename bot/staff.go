@@ -1,0 +1,187 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"villagebot/catalog"
+)
+
+// staffHandler handles a staff command for a staff member.
+type staffHandler func(ctx context.Context, r *Request, me catalog.Staff) error
+
+// staffOnly lets a command through for staff of at least the given role
+// (a coordinator's commands are open to office staff too); everyone else
+// gets a plain refusal and nothing changes. The role is read from the
+// database on every command, so a revoke takes effect at once.
+func (b *Bot) staffOnly(role catalog.Role, h staffHandler) Handler {
+	return func(ctx context.Context, r *Request) error {
+		me, err := b.catalog.StaffMember(ctx, r.UserID)
+		if errors.Is(err, catalog.ErrNotFound) || err == nil && role == catalog.Office && me.Role != catalog.Office {
+			return refuse(b.msg.T(r.Lang, "refused_"+string(role)))
+		}
+		if err != nil {
+			return err
+		}
+		return h(ctx, r, me)
+	}
+}
+
+// refuse is a refusal or usage reminder: one line to the user, nothing
+// logged as an error.
+func refuse(text string) error { return &usageError{text} }
+
+// usage is the reminder of how a command is written.
+func (b *Bot) usage(r *Request, cmd string) error {
+	return refuse(b.msg.T(r.Lang, "usage", "Usage", esc(b.msg.T(r.Lang, "usage_"+cmd))))
+}
+
+// managedProduct finds the product a staff command names by SKU and
+// checks that me may manage it.
+func (b *Bot) managedProduct(ctx context.Context, r *Request, me catalog.Staff, sku string) (catalog.Product, error) {
+	if !skuRE.MatchString(sku) {
+		return catalog.Product{}, refuse(b.msg.T(r.Lang, "unknown_sku", "SKU", esc(truncateRunes(sku, 40))))
+	}
+	p, err := b.catalog.ProductBySKU(ctx, sku)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return p, refuse(b.msg.T(r.Lang, "unknown_sku", "SKU", esc(sku)))
+	}
+	if err != nil {
+		return p, err
+	}
+	if !me.CanManage(p.VillageID) {
+		return p, refuse(b.msg.T(r.Lang, "not_your_village", "SKU", esc(p.SKU)))
+	}
+	return p, nil
+}
+
+// grant is /grant ID office and /grant ID coordinator VILLAGE.
+func (b *Bot) grant(ctx context.Context, r *Request, me catalog.Staff) error {
+	f := strings.Fields(r.Args)
+	if len(f) < 2 || len(f) > 3 {
+		return b.usage(r, "grant")
+	}
+	id, err := strconv.ParseInt(f[0], 10, 64)
+	role := catalog.Role(strings.ToLower(f[1]))
+	ok := err == nil && id > 0 && (role == catalog.Office && len(f) == 2 || role == catalog.Coordinator && len(f) == 3)
+	if !ok {
+		return b.usage(r, "grant")
+	}
+	code := ""
+	if len(f) == 3 {
+		code = strings.ToLower(f[2])
+	}
+	s, err := b.catalog.Grant(ctx, id, role, code, actor(r.UserID))
+	switch {
+	case errors.Is(err, catalog.ErrNotFound):
+		return refuse(b.msg.T(r.Lang, "unknown_village", "Code", esc(truncateRunes(code, 32))))
+	case errors.Is(err, catalog.ErrInvalid):
+		return b.usage(r, "grant")
+	case err != nil:
+		return err
+	}
+	b.refreshCommands(ctx, s.TelegramID)
+	return b.send(ctx, r, b.msg.T(r.Lang, "granted", "ID", s.TelegramID, "Role", b.roleText(r.Lang, s)), nil)
+}
+
+// revoke is /revoke ID.
+func (b *Bot) revoke(ctx context.Context, r *Request, me catalog.Staff) error {
+	f := strings.Fields(r.Args)
+	if len(f) != 1 {
+		return b.usage(r, "revoke")
+	}
+	id, err := strconv.ParseInt(f[0], 10, 64)
+	if err != nil || id <= 0 {
+		return b.usage(r, "revoke")
+	}
+	err = b.catalog.Revoke(ctx, id, actor(r.UserID))
+	if errors.Is(err, catalog.ErrNotFound) {
+		return refuse(b.msg.T(r.Lang, "not_staff", "ID", id))
+	}
+	if err != nil {
+		return err
+	}
+	b.refreshCommands(ctx, id)
+	return b.send(ctx, r, b.msg.T(r.Lang, "revoked", "ID", id), nil)
+}
+
+func (b *Bot) roleText(lang string, s catalog.Staff) string {
+	if s.Role == catalog.Coordinator {
+		return b.msg.T(lang, "role_coordinator", "Village", esc(s.VillageCode))
+	}
+	return b.msg.T(lang, "role_office")
+}
+
+// Command menus: visitors see the visitor commands; each staff member sees
+// the commands of their role, set for their chat alone.
+var (
+	visitorCommands     = []string{"start", "search", "cart", "orders", "language", "help", "cancel"}
+	coordinatorCommands = []string{"stock", "price", "hide", "show", "photo", "newproduct", "import", "pending", "ready"}
+	officeCommands      = []string{"gift", "status", "export", "stats", "qr", "grant", "revoke"}
+)
+
+func (b *Bot) commands(lang string, names ...[]string) []tgbotapi.BotCommand {
+	var cmds []tgbotapi.BotCommand
+	for _, group := range names {
+		for _, n := range group {
+			cmds = append(cmds, tgbotapi.BotCommand{Command: n, Description: b.msg.T(lang, "cmd_"+n)})
+		}
+	}
+	return cmds
+}
+
+// SetCommands publishes the visitor command menu in every language, and
+// each staff member's own menu.
+func (b *Bot) SetCommands(ctx context.Context) error {
+	for _, lang := range Languages {
+		c := tgbotapi.NewSetMyCommands(b.commands(lang, visitorCommands)...)
+		if lang != b.msg.fallback {
+			c.LanguageCode = lang
+		}
+		if _, err := b.tg.Request(ctx, c); err != nil {
+			return err
+		}
+		if lang == b.msg.fallback {
+			c.LanguageCode = lang
+			if _, err := b.tg.Request(ctx, c); err != nil {
+				return err
+			}
+		}
+	}
+	staff, err := b.catalog.StaffList(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range staff {
+		b.refreshCommands(ctx, s.TelegramID)
+	}
+	return nil
+}
+
+// refreshCommands sets the command menu of one person's chat to what
+// their role allows now (the visitor menu when they have none).
+func (b *Bot) refreshCommands(ctx context.Context, telegramID int64) {
+	lang := b.readerLang(ctx, telegramID)
+	scope := tgbotapi.NewBotCommandScopeChat(telegramID)
+	var c tgbotapi.Chattable
+	s, err := b.catalog.StaffMember(ctx, telegramID)
+	switch {
+	case errors.Is(err, catalog.ErrNotFound):
+		c = tgbotapi.NewDeleteMyCommandsWithScope(scope)
+	case err != nil:
+		b.log.Warn("command menu not refreshed", "telegram_id", telegramID, "err", err)
+		return
+	case s.Role == catalog.Office:
+		c = tgbotapi.NewSetMyCommandsWithScope(scope, b.commands(lang, visitorCommands, coordinatorCommands, officeCommands)...)
+	default:
+		c = tgbotapi.NewSetMyCommandsWithScope(scope, b.commands(lang, visitorCommands, coordinatorCommands)...)
+	}
+	if _, err := b.tg.Request(ctx, c); err != nil {
+		// A chat the bot was never opened in has no menu to set.
+		b.log.Warn("command menu not set", "telegram_id", telegramID, "err", err)
+	}
+}

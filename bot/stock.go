@@ -1,0 +1,218 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"villagebot/catalog"
+)
+
+var skuRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,40}$`)
+
+// maxStock is the most units a product may have in stock.
+const maxStock = 1_000_000
+
+// stock is /stock (list), /stock VILLAGE (office: one village's list),
+// /stock SKU N, /stock SKU +N and /stock SKU -N.
+func (b *Bot) stock(ctx context.Context, r *Request, me catalog.Staff) error {
+	f := strings.Fields(r.Args)
+	switch len(f) {
+	case 0, 1:
+		return b.stockList(ctx, r, me, f)
+	case 2:
+	default:
+		return b.usage(r, "stock")
+	}
+	p, err := b.managedProduct(ctx, r, me, f[0])
+	if err != nil {
+		return err
+	}
+	arg := f[1]
+	sign := arg[0]
+	if sign == '+' || sign == '-' {
+		arg = arg[1:]
+	}
+	n, err := strconv.Atoi(arg)
+	if err != nil || n < 0 || n > maxStock || arg != strconv.Itoa(n) || (sign == '+' || sign == '-') && n == 0 {
+		return b.usage(r, "stock")
+	}
+	var after catalog.Product
+	switch sign {
+	case '+':
+		after, err = b.catalog.AdjustStock(ctx, p.SKU, n, actor(r.UserID))
+	case '-':
+		after, err = b.catalog.AdjustStock(ctx, p.SKU, -n, actor(r.UserID))
+	default:
+		after, err = b.catalog.SetStock(ctx, p.SKU, n, actor(r.UserID))
+	}
+	switch {
+	case errors.Is(err, catalog.ErrStockBelowZero):
+		return refuse(b.msg.T(r.Lang, "stock_below_zero", "SKU", esc(p.SKU), "Stock", p.Stock))
+	case errors.Is(err, catalog.ErrInvalid):
+		return b.usage(r, "stock")
+	case err != nil:
+		return err
+	}
+	return b.send(ctx, r, b.msg.T(r.Lang, "stock_set", "SKU", esc(p.SKU), "Old", p.Stock, "New", after.Stock), nil)
+}
+
+// stockList lists the products a staff member keeps: SKU, name, stock,
+// price, visible or hidden.
+func (b *Bot) stockList(ctx context.Context, r *Request, me catalog.Staff, f []string) error {
+	var villages []catalog.Village
+	switch {
+	case len(f) == 1:
+		v, err := b.catalog.VillageByCode(ctx, strings.ToLower(f[0]))
+		if errors.Is(err, catalog.ErrNotFound) {
+			return refuse(b.msg.T(r.Lang, "unknown_village", "Code", esc(truncateRunes(f[0], 32))))
+		}
+		if err != nil {
+			return err
+		}
+		if !me.CanManage(v.ID) {
+			return refuse(b.msg.T(r.Lang, "not_your_village", "SKU", esc(v.Code)))
+		}
+		villages = []catalog.Village{v}
+	case me.Role == catalog.Coordinator:
+		v, err := b.catalog.Village(ctx, *me.VillageID)
+		if err != nil {
+			return err
+		}
+		villages = []catalog.Village{v}
+	default:
+		all, err := b.catalog.Villages(ctx)
+		if err != nil {
+			return err
+		}
+		villages = all
+	}
+	var sb strings.Builder
+	cut := false
+	for _, v := range villages {
+		ps, err := b.catalog.ProductsByVillage(ctx, v.ID, false)
+		if err != nil {
+			return err
+		}
+		block := fmt.Sprintf("🏡 <b>%s</b> (%s)\n", esc(v.Name.Get(r.Lang)), esc(v.Code))
+		if len(ps) == 0 {
+			block += b.msg.T(r.Lang, "stock_none") + "\n"
+		}
+		for _, p := range ps {
+			state := b.msg.T(r.Lang, "visible")
+			if !p.Visible {
+				state = b.msg.T(r.Lang, "hidden")
+			}
+			block += fmt.Sprintf("<code>%s</code> · %s · %d · ¥%s · %s\n", esc(p.SKU), esc(truncateRunes(p.Name.Get(r.Lang), 40)), p.Stock, p.Price.String(), state)
+		}
+		if plainLen(sb.String()+block) > maxText-200 {
+			cut = true
+			break
+		}
+		sb.WriteString(block + "\n")
+	}
+	if cut {
+		sb.WriteString(b.msg.T(r.Lang, "stock_cut"))
+	}
+	return b.send(ctx, r, strings.TrimRight(sb.String(), "\n"), nil)
+}
+
+// price is /price SKU 88.00.
+func (b *Bot) price(ctx context.Context, r *Request, me catalog.Staff) error {
+	f := strings.Fields(r.Args)
+	if len(f) != 2 {
+		return b.usage(r, "price")
+	}
+	price, err := catalog.ParseYuan(f[1])
+	if err != nil || price > catalog.MaxPrice {
+		return b.usage(r, "price")
+	}
+	p, err := b.managedProduct(ctx, r, me, f[0])
+	if err != nil {
+		return err
+	}
+	after, err := b.catalog.SetPrice(ctx, p.SKU, price, actor(r.UserID))
+	if err != nil {
+		return err
+	}
+	return b.send(ctx, r, b.msg.T(r.Lang, "price_set", "SKU", esc(p.SKU), "Old", p.Price.String(), "New", after.Price.String()), nil)
+}
+
+// hide is /hide SKU; show is /show SKU.
+func (b *Bot) hide(ctx context.Context, r *Request, me catalog.Staff) error {
+	return b.setVisible(ctx, r, me, false)
+}
+
+func (b *Bot) showProductCmd(ctx context.Context, r *Request, me catalog.Staff) error {
+	return b.setVisible(ctx, r, me, true)
+}
+
+func (b *Bot) setVisible(ctx context.Context, r *Request, me catalog.Staff, visible bool) error {
+	f := strings.Fields(r.Args)
+	if len(f) != 1 {
+		if visible {
+			return b.usage(r, "show")
+		}
+		return b.usage(r, "hide")
+	}
+	p, err := b.managedProduct(ctx, r, me, f[0])
+	if err != nil {
+		return err
+	}
+	if _, err := b.catalog.SetVisible(ctx, p.SKU, visible, actor(r.UserID)); err != nil {
+		return err
+	}
+	key := "product_hidden"
+	if visible {
+		key = "product_shown"
+	}
+	return b.send(ctx, r, b.msg.T(r.Lang, key, "SKU", esc(p.SKU), "Name", esc(p.Name.Get(r.Lang))), nil)
+}
+
+// photo is /photo SKU, then a photo — or a photo captioned /photo SKU.
+func (b *Bot) photo(ctx context.Context, r *Request, me catalog.Staff) error {
+	f := strings.Fields(r.Args)
+	if len(f) != 1 {
+		return b.usage(r, "photo")
+	}
+	p, err := b.managedProduct(ctx, r, me, f[0])
+	if err != nil {
+		return err
+	}
+	if len(r.Message.Photo) > 0 {
+		return b.savePhoto(ctx, r, p.SKU)
+	}
+	r.Session.Enter("photo", "wait")
+	r.Session.Set("sku", p.SKU)
+	return b.send(ctx, r, b.msg.T(r.Lang, "photo_send", "SKU", esc(p.SKU)), nil)
+}
+
+// photoStep takes the photo sent after /photo SKU.
+func (b *Bot) photoStep(ctx context.Context, r *Request, me catalog.Staff) error {
+	if len(r.Message.Photo) == 0 {
+		return refuse(b.msg.T(r.Lang, "photo_send", "SKU", esc(r.Session.Data["sku"])))
+	}
+	p, err := b.managedProduct(ctx, r, me, r.Session.Data["sku"])
+	r.Session.Leave()
+	if err != nil {
+		return err
+	}
+	return b.savePhoto(ctx, r, p.SKU)
+}
+
+func (b *Bot) savePhoto(ctx context.Context, r *Request, sku string) error {
+	sizes := r.Message.Photo
+	largest := sizes[len(sizes)-1]
+	for _, s := range sizes {
+		if s.Width*s.Height > largest.Width*largest.Height {
+			largest = s
+		}
+	}
+	if _, err := b.catalog.SetPhoto(ctx, sku, largest.FileID); err != nil {
+		return err
+	}
+	return b.send(ctx, r, b.msg.T(r.Lang, "photo_saved", "SKU", esc(sku)), nil)
+}
