@@ -138,8 +138,8 @@ func (s *Store) MarkReady(ctx context.Context, number, villageID int64, actor st
 type change struct {
 	to    Status
 	actor string
-	// ledger is the stock ledger's reason when cancelling: "cancel" or
-	// "expire".
+	// ledger is the stock ledger's reason when cancelling: "cancel" (the
+	// default) or "expire".
 	ledger string
 	// notice is the outbox kind that tells the customer ("status",
 	// "expired"), or empty to tell nobody. The customer is never told of
@@ -156,6 +156,9 @@ func (s *Store) transition(ctx context.Context, tx *sqlx.Tx, o *Order, c change)
 	}
 	now := s.Now()
 	if c.to == Cancelled {
+		if c.ledger == "" {
+			c.ledger = "cancel"
+		}
 		if err := release(ctx, tx, o.ID, c.ledger, c.actor, now); err != nil {
 			return err
 		}
