@@ -84,9 +84,11 @@ func (b *Bot) explain(ctx context.Context, r *Request, err error) {
 	var u *usageError
 	switch {
 	case errors.As(err, &u):
-		if r.Callback == nil {
-			b.send(ctx, r, u.text, nil)
+		if r.Callback != nil {
+			r.toast = plainText(u.text)
+			return
 		}
+		b.send(ctx, r, u.text, nil)
 		return
 	case errors.Is(err, errStale):
 		key = "stale_button"

@@ -150,6 +150,11 @@ func plainLen(htmlText string) int {
 	return utf16Len(html.UnescapeString(tagRE.ReplaceAllString(htmlText, "")))
 }
 
+// plainText is an HTML text as the user reads it, for toasts.
+func plainText(htmlText string) string {
+	return html.UnescapeString(tagRE.ReplaceAllString(htmlText, ""))
+}
+
 func utf16Len(s string) int {
 	n := 0
 	for _, r := range s {

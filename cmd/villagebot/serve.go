@@ -8,6 +8,7 @@ import (
 
 	"villagebot/bot"
 	"villagebot/catalog"
+	"villagebot/orders"
 )
 
 // shutdownGrace bounds how long in-flight updates may run after a signal;
@@ -33,8 +34,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer app.Close()
+	if err := app.Bot.SetCommands(ctx); err != nil {
+		m.log.Warn("command menus not set", "err", err)
+	}
 	m.log.Info("serving", "bot", app.Bot.Username(), "mode", "long polling")
-	err = app.Bot.Poll(ctx, shutdownGrace)
+	err = app.Bot.Run(ctx, shutdownGrace)
 	m.log.Info("stopped")
 	return err
 }
@@ -80,6 +84,8 @@ func (m *Main) open(ctx context.Context, apiURL, token string) (*app, error) {
 	b, err := bot.New(bot.Options{
 		Telegram: tg,
 		Catalog:  catalog.NewStore(db),
+		Orders:   orders.NewStore(db),
+		Location: m.config.Location(),
 		Sessions: bot.NewRedisSessions(rdb, ""),
 		Messages: msgs,
 		Log:      m.log.With(slog.String("component", "bot")),

@@ -1,0 +1,220 @@
+package bot_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/redis/go-redis/v9"
+
+	"villagebot/bot"
+	"villagebot/bot/telegramtest"
+	"villagebot/catalog"
+	"villagebot/internal/pgtest"
+	"villagebot/internal/redistest"
+	"villagebot/orders"
+)
+
+// The stores satisfy the bot's interfaces.
+var (
+	_ bot.Catalog  = (*catalog.Store)(nil)
+	_ bot.Orders   = (*orders.Store)(nil)
+	_ bot.Sessions = (*bot.RedisSessions)(nil)
+)
+
+// wait is how long a test waits for the bot to answer.
+const wait = 10 * time.Second
+
+// harness is the bot running against the in-memory Bot API server, a
+// fresh database holding the demo catalog, and a Redis key prefix of its
+// own.
+type harness struct {
+	t       *testing.T
+	srv     *telegramtest.Server
+	db      *sqlx.DB
+	catalog *catalog.Store
+	orders  *orders.Store
+	rdb     *redis.Client
+	prefix  string
+	bot     *bot.Bot
+	logs    *strings.Builder
+}
+
+func start(t *testing.T, tune ...func(*bot.Options)) *harness {
+	t.Helper()
+	ctx := context.Background()
+	h := &harness{t: t, db: pgtest.New(t), logs: &strings.Builder{}}
+	h.catalog = catalog.NewStore(h.db)
+	h.orders = orders.NewStore(h.db)
+	if _, err := h.catalog.LoadDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.rdb, h.prefix = redistest.New(t)
+	h.srv = telegramtest.NewServer()
+	t.Cleanup(h.srv.Close)
+
+	var logOut io.Writer = &lockedWriter{w: h.logs}
+	if testing.Verbose() {
+		logOut = io.MultiWriter(logOut, os.Stderr)
+	}
+	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	tg, err := bot.NewTelegram(ctx, h.srv.URL(), h.srv.Token(), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := bot.LoadMessages("en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := bot.Options{
+		Telegram:    tg,
+		Catalog:     h.catalog,
+		Orders:      h.orders,
+		Sessions:    bot.NewRedisSessions(h.rdb, h.prefix),
+		Messages:    msgs,
+		Log:         log,
+		PollTimeout: time.Second,
+		NotifyEvery: 50 * time.Millisecond,
+	}
+	for _, f := range tune {
+		f(&opts)
+	}
+	h.bot, err = bot.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- h.bot.Run(runCtx, 5*time.Second) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("bot stopped with %v", err)
+		}
+		h.srv.AssertNoViolations(t)
+		if un := h.srv.UnansweredCallbacks(); len(un) > 0 {
+			t.Errorf("callback queries never answered: %v", un)
+		}
+		if strings.Contains(h.logs.String(), h.srv.Token()) {
+			t.Errorf("the token appears in the logs")
+		}
+		if strings.Contains(h.logs.String(), "level=ERROR") && !t.Failed() {
+			t.Errorf("errors were logged:\n%s", grepLines(h.logs.String(), "level=ERROR"))
+		}
+	})
+	return h
+}
+
+// user is a simulated Telegram user who opened the bot.
+func (h *harness) user(id int64, lang string) *telegramtest.User {
+	return h.srv.AddUser(telegramtest.UserConfig{ID: id, FirstName: "Tester" + lang, LanguageCode: lang, Started: true})
+}
+
+// waitText waits for a bot message containing s.
+func (h *harness) waitText(u *telegramtest.User, s string) telegramtest.Message {
+	h.t.Helper()
+	m, err := u.WaitText(wait, s)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return m
+}
+
+// press presses the button labelled exactly label.
+func (h *harness) press(u *telegramtest.User, label string) string {
+	h.t.Helper()
+	id, err := u.Press(label)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return id
+}
+
+// pressContaining presses the first button whose label contains s on the
+// newest bot message that has one.
+func (h *harness) pressContaining(u *telegramtest.User, s string) string {
+	h.t.Helper()
+	msgs := u.Messages()
+	for i := len(msgs) - 1; i >= 0; i-- {
+		m := msgs[i]
+		if !m.FromBot {
+			continue
+		}
+		for _, row := range m.InlineKeyboard {
+			for _, b := range row {
+				if strings.Contains(b.Text, s) {
+					id, err := u.PressData(m.ID, b.CallbackData)
+					if err != nil {
+						h.t.Fatal(err)
+					}
+					return id
+				}
+			}
+		}
+	}
+	h.t.Fatalf("no button containing %q; chat:\n%v", s, msgs)
+	return ""
+}
+
+// answer waits for the answer to a button press.
+func (h *harness) answer(u *telegramtest.User, queryID string) telegramtest.CallbackAnswer {
+	h.t.Helper()
+	a, err := u.WaitAnswer(queryID, wait)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return a
+}
+
+// settle sends /help and waits for its answer: every update the user sent
+// before has then been handled (a chat's updates are handled in order).
+func (h *harness) settle(u *telegramtest.User) {
+	h.t.Helper()
+	u.Send("/help")
+	if _, err := u.WaitText(wait, "/start"); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *harness) product(sku string) catalog.Product {
+	h.t.Helper()
+	p, err := h.catalog.ProductBySKU(context.Background(), sku)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}
+
+func (h *harness) count(query string, args ...any) int {
+	h.t.Helper()
+	var n int
+	if err := h.db.Get(&n, query, args...); err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
+func countMessages(msgs []telegramtest.Message, substring string) int {
+	n := 0
+	for _, m := range msgs {
+		if m.FromBot && (strings.Contains(m.Text, substring) || strings.Contains(m.Caption, substring)) {
+			n++
+		}
+	}
+	return n
+}
+
+func grepLines(s, substr string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

@@ -1,0 +1,18 @@
+package bot_test
+
+import (
+	"io"
+	"sync"
+)
+
+// lockedWriter makes a writer safe for the bot's concurrent logging.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
