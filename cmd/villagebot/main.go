@@ -76,6 +76,8 @@ func (m *Main) dispatch(ctx context.Context, cmd string, args []string) error {
 		return m.catalog(ctx, args)
 	case "staff":
 		return m.staff(ctx, args)
+	case "orders":
+		return m.orders(ctx, args)
 	case "chat":
 		return m.chat(ctx, args)
 	case "help", "-h", "-help", "--help":
@@ -98,6 +100,8 @@ Usage:
   villagebot staff grant ID coordinator VILLAGE_CODE
   villagebot staff revoke ID           take a role away
   villagebot staff list                list staff
+  villagebot orders export [--kind gift|sale|all] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format xlsx|csv] -o FILE
+                                       export order lines to a spreadsheet (default: all kinds, all dates)
   villagebot chat                      talk to the bot in this terminal (no token needed)
   villagebot help                      this text
 
