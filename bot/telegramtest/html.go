@@ -79,7 +79,7 @@ func parseHTML(src string) (formatted, error) {
 		case '&':
 			r, next, ok := decodeEntity(src, i)
 			if !ok {
-				return formatted{}, fmt.Errorf("character \"&\" must be escaped as \"&amp;\" at byte offset %d", i)
+				return formatted{}, htmlErrorf("character \"&\" must be escaped as \"&amp;\" at byte offset %d", i)
 			}
 			write(string(r))
 			i = next
@@ -100,11 +100,11 @@ func parseHTML(src string) (formatted, error) {
 				i++
 			}
 			if i >= n {
-				return formatted{}, fmt.Errorf("Unclosed start tag at byte offset %d", begin)
+				return formatted{}, htmlErrorf("Unclosed start tag at byte offset %d", begin)
 			}
 			tag := strings.ToLower(src[nameStart:i])
 			if _, ok := htmlTags[tag]; !ok {
-				return formatted{}, fmt.Errorf("Unsupported start tag %q at byte offset %d", tag, begin)
+				return formatted{}, htmlErrorf("Unsupported start tag %q at byte offset %d", tag, begin)
 			}
 			var arg string
 			for at(i) != '>' {
@@ -120,20 +120,20 @@ func parseHTML(src string) (formatted, error) {
 				}
 				attr := strings.ToLower(src[attrStart:i])
 				if attr == "" {
-					return formatted{}, fmt.Errorf("Empty attribute name in the tag %q at byte offset %d", tag, begin)
+					return formatted{}, htmlErrorf("Empty attribute name in the tag %q at byte offset %d", tag, begin)
 				}
 				for i < n && isSpace(src[i]) {
 					i++
 				}
 				if at(i) != '=' {
-					return formatted{}, fmt.Errorf("Expected equal sign in declaration of an attribute of the tag %q at byte offset %d", tag, begin)
+					return formatted{}, htmlErrorf("Expected equal sign in declaration of an attribute of the tag %q at byte offset %d", tag, begin)
 				}
 				i++
 				for i < n && isSpace(src[i]) {
 					i++
 				}
 				if i >= n {
-					return formatted{}, fmt.Errorf("Unclosed start tag %q at byte offset %d", tag, begin)
+					return formatted{}, htmlErrorf("Unclosed start tag %q at byte offset %d", tag, begin)
 				}
 				var value strings.Builder
 				if q := src[i]; q == '"' || q == '\'' {
@@ -142,7 +142,7 @@ func parseHTML(src string) (formatted, error) {
 						if src[i] == '&' {
 							r, next, ok := decodeEntity(src, i)
 							if !ok {
-								return formatted{}, fmt.Errorf("character \"&\" must be escaped as \"&amp;\" at byte offset %d", i)
+								return formatted{}, htmlErrorf("character \"&\" must be escaped as \"&amp;\" at byte offset %d", i)
 							}
 							value.WriteRune(r)
 							i = next
@@ -161,11 +161,11 @@ func parseHTML(src string) (formatted, error) {
 					}
 					value.WriteString(strings.ToLower(src[tokenStart:i]))
 					if c := at(i); !isSpace(c) && c != '>' {
-						return formatted{}, fmt.Errorf("Unexpected end of name token at byte offset %d", tokenStart)
+						return formatted{}, htmlErrorf("Unexpected end of name token at byte offset %d", tokenStart)
 					}
 				}
 				if i >= n {
-					return formatted{}, fmt.Errorf("Unclosed start tag at byte offset %d", begin)
+					return formatted{}, htmlErrorf("Unclosed start tag at byte offset %d", begin)
 				}
 				v := value.String()
 				switch {
@@ -180,7 +180,7 @@ func parseHTML(src string) (formatted, error) {
 				}
 			}
 			if tag == "span" && arg != "tg-spoiler" {
-				return formatted{}, fmt.Errorf("Tag \"span\" must have class \"tg-spoiler\" at byte offset %d", begin)
+				return formatted{}, htmlErrorf("Tag \"span\" must have class \"tg-spoiler\" at byte offset %d", begin)
 			}
 			stack = append(stack, open{tag: tag, arg: arg, offset: pos16, entities: len(entities)})
 			i++ // '>'
@@ -189,7 +189,7 @@ func parseHTML(src string) (formatted, error) {
 
 		// An end tag.
 		if len(stack) == 0 {
-			return formatted{}, fmt.Errorf("Unexpected end tag at byte offset %d", begin)
+			return formatted{}, htmlErrorf("Unexpected end tag at byte offset %d", begin)
 		}
 		i++ // '/'
 		nameStart := i
@@ -201,13 +201,13 @@ func parseHTML(src string) (formatted, error) {
 			i++
 		}
 		if at(i) != '>' {
-			return formatted{}, fmt.Errorf("Unclosed end tag at byte offset %d", begin)
+			return formatted{}, htmlErrorf("Unclosed end tag at byte offset %d", begin)
 		}
 		i++
 		top := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		if name != "" && name != top.tag {
-			return formatted{}, fmt.Errorf("Unmatched end tag at byte offset %d, expected \"</%s>\", found \"</%s>\"", begin, top.tag, name)
+			return formatted{}, htmlErrorf("Unmatched end tag at byte offset %d, expected \"</%s>\", found \"</%s>\"", begin, top.tag, name)
 		}
 		if pos16 == top.offset {
 			continue // Telegram drops empty entities
@@ -239,9 +239,18 @@ func parseHTML(src string) (formatted, error) {
 		entities[top.entities] = e
 	}
 	if len(stack) > 0 {
-		return formatted{}, fmt.Errorf("Can't find end tag corresponding to start tag %q", stack[len(stack)-1].tag)
+		return formatted{}, htmlErrorf("Can't find end tag corresponding to start tag %q", stack[len(stack)-1].tag)
 	}
 	return trimFormatted(formatted{raw: src, text: out.String(), entities: entities}), nil
+}
+
+// htmlError is a parse error in Telegram's words, which begin with a capital.
+type htmlError struct{ msg string }
+
+func (e *htmlError) Error() string { return e.msg }
+
+func htmlErrorf(format string, args ...any) error {
+	return &htmlError{msg: fmt.Sprintf(format, args...)}
 }
 
 // decodeEntity decodes the character reference starting at src[i] == '&':

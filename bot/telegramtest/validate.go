@@ -104,8 +104,15 @@ func (s *Server) validate(m *methodSpec, r *request) *apiError {
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(r.params)) {
-		if m.fields[k] == nil {
+		f := m.fields[k]
+		if f == nil {
 			return badRequest("unknown parameter %q", k)
+		}
+		// The client library sends a nil slice as "null" (entities=null on
+		// every sendMessage), and Telegram takes that as absent. A null
+		// reply_markup it refuses ("object expected as reply markup").
+		if r.params[k] == "null" && k != "reply_markup" && !slices.ContainsFunc(f.types, isScalar) {
+			delete(r.params, k)
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(r.files)) {
