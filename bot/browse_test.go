@@ -22,6 +22,7 @@ func TestVisitorBrowsesInEveryLanguage(t *testing.T) {
 	h := start(t)
 	for i, lang := range []string{"zh", "en", "ru"} {
 		t.Run(lang, func(t *testing.T) {
+			h := h.with(t)
 			w := journey[lang]
 			u := h.user(int64(2001+i), lang)
 

@@ -43,6 +43,9 @@ type harness struct {
 	prefix  string
 	bot     *bot.Bot
 	logs    *strings.Builder
+	log     *slog.Logger
+	tune    []func(*bot.Options)
+	stop    func()
 }
 
 func start(t *testing.T, tune ...func(*bot.Options)) *harness {
@@ -62,8 +65,30 @@ func start(t *testing.T, tune ...func(*bot.Options)) *harness {
 	if testing.Verbose() {
 		logOut = io.MultiWriter(logOut, os.Stderr)
 	}
-	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	tg, err := bot.NewTelegram(ctx, h.srv.URL(), h.srv.Token(), log)
+	h.log = slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h.tune = tune
+	h.run()
+	t.Cleanup(func() {
+		h.stop()
+		h.srv.AssertNoViolations(t)
+		if un := h.srv.UnansweredCallbacks(); len(un) > 0 {
+			t.Errorf("callback queries never answered: %v", un)
+		}
+		if strings.Contains(h.logs.String(), h.srv.Token()) {
+			t.Errorf("the token appears in the logs")
+		}
+		if strings.Contains(h.logs.String(), "level=ERROR") && !t.Failed() {
+			t.Errorf("errors were logged:\n%s", grepLines(h.logs.String(), "level=ERROR"))
+		}
+	})
+	return h
+}
+
+// run starts a bot process against the harness's server and stores.
+func (h *harness) run() {
+	t := h.t
+	ctx := context.Background()
+	tg, err := bot.NewTelegram(ctx, h.srv.URL(), h.srv.Token(), h.log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,11 +102,11 @@ func start(t *testing.T, tune ...func(*bot.Options)) *harness {
 		Orders:      h.orders,
 		Sessions:    bot.NewRedisSessions(h.rdb, h.prefix),
 		Messages:    msgs,
-		Log:         log,
+		Log:         h.log,
 		PollTimeout: time.Second,
 		NotifyEvery: 50 * time.Millisecond,
 	}
-	for _, f := range tune {
+	for _, f := range h.tune {
 		f(&opts)
 	}
 	h.bot, err = bot.New(opts)
@@ -91,23 +116,26 @@ func start(t *testing.T, tune ...func(*bot.Options)) *harness {
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- h.bot.Run(runCtx, 5*time.Second) }()
-	t.Cleanup(func() {
+	h.stop = func() {
 		stop()
 		if err := <-done; err != nil {
 			t.Errorf("bot stopped with %v", err)
 		}
-		h.srv.AssertNoViolations(t)
-		if un := h.srv.UnansweredCallbacks(); len(un) > 0 {
-			t.Errorf("callback queries never answered: %v", un)
-		}
-		if strings.Contains(h.logs.String(), h.srv.Token()) {
-			t.Errorf("the token appears in the logs")
-		}
-		if strings.Contains(h.logs.String(), "level=ERROR") && !t.Failed() {
-			t.Errorf("errors were logged:\n%s", grepLines(h.logs.String(), "level=ERROR"))
-		}
-	})
-	return h
+		h.stop = func() {}
+	}
+}
+
+// restart stops the bot process and starts a new one, as after a crash.
+func (h *harness) restart() {
+	h.stop()
+	h.run()
+}
+
+// with is the harness for a subtest.
+func (h *harness) with(t *testing.T) *harness {
+	c := *h
+	c.t = t
+	return &c
 }
 
 // user is a simulated Telegram user who opened the bot.
@@ -217,4 +245,25 @@ func grepLines(s, substr string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// waitButton waits for a bot message with a button whose label contains s.
+func (h *harness) waitButton(u *telegramtest.User, s string) telegramtest.Message {
+	h.t.Helper()
+	var found telegramtest.Message
+	_, err := u.WaitFor(wait, func(ms []telegramtest.Message) bool {
+		for i := len(ms) - 1; i >= 0; i-- {
+			for _, label := range ms[i].Buttons() {
+				if ms[i].FromBot && strings.Contains(label, s) {
+					found = ms[i]
+					return true
+				}
+			}
+		}
+		return false
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return found
 }
