@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/xuri/excelize/v2"
 
 	"villagebot/catalog"
@@ -138,8 +139,8 @@ type StatsEncoder interface {
 // Export streams the order lines the filter selects to enc, one row per
 // line, oldest order first and each order's lines in the order they were
 // written. Cancelled orders are exported too, with status cancelled: they
-// are records of what happened. Rows are read from PostgreSQL one at a time,
-// never all at once. Rows and, for a StatsEncoder, the report are read in
+// are records of what happened. Rows are read from PostgreSQL a batch at a
+// time, never all at once. Rows and, for a StatsEncoder, the report are read in
 // one read-only snapshot, so they agree. created_at is shown in loc.
 //
 // Export does not close enc: the caller closes it, which finishes the file.
@@ -169,7 +170,11 @@ func (s *Store) Export(ctx context.Context, f ExportFilter, loc *time.Location, 
 		}
 		se.SetStats(st)
 	}
-	rows, err := tx.QueryxContext(ctx, `
+	// A cursor read in batches streams the lines however many there are,
+	// and keeps each statement within the connection's statement timeout
+	// however slowly the encoder writes.
+	_, err = tx.ExecContext(ctx, `
+		DECLARE export_lines NO SCROLL CURSOR FOR
 		SELECT o.number, o.created_at, o.kind, o.status, v.code AS village_code,
 		       l.sku, l.product_names, l.unit_price_fen, l.quantity,
 		       o.contact, o.phone, o.delivery, o.address, o.occasion, o.recipient,
@@ -184,21 +189,43 @@ func (s *Store) Export(ctx context.Context, f ExportFilter, loc *time.Location, 
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	var l exportLine
-	for rows.Next() {
-		l = exportLine{}
-		if err := rows.StructScan(&l); err != nil {
+	for {
+		n, err := exportBatch(ctx, tx, loc, enc)
+		if err != nil {
 			return err
+		}
+		if n < exportBatchSize {
+			return nil
+		}
+	}
+}
+
+// exportBatchSize is how many lines Export fetches at a time.
+const exportBatchSize = 1000
+
+// exportBatch encodes the next lines of the cursor export_lines and
+// returns how many there were.
+func exportBatch(ctx context.Context, tx *sqlx.Tx, loc *time.Location, enc RowEncoder) (int, error) {
+	rows, err := tx.QueryxContext(ctx, `FETCH `+strconv.Itoa(exportBatchSize)+` FROM export_lines`)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var l exportLine
+		if err := rows.StructScan(&l); err != nil {
+			return n, err
 		}
 		if err := enc.Encode(l.row(loc)); err != nil {
-			return err
+			return n, err
 		}
+		n++
 	}
 	if err := rows.Err(); err != nil {
-		return err
+		return n, err
 	}
-	return rows.Close()
+	return n, rows.Close()
 }
 
 // exportLine is a line of the export as the query reads it.
@@ -461,7 +488,7 @@ const (
 // Encode writes one row.
 func (enc *XLSXEncoder) Encode(r ExportRow) error {
 	for i, c := range r.Cells() {
-		enc.cells[i] = Neutralise(c)
+		enc.cells[i] = textCell(c)
 	}
 	enc.cells[quantityCol] = r.Quantity
 	enc.cells[unitPriceCol] = excelize.Cell{Value: yuan(r.UnitPrice), StyleID: enc.money}
@@ -473,6 +500,15 @@ func (enc *XLSXEncoder) Encode(r ExportRow) error {
 	return nil
 }
 
+// textCell is a text cell's value: the text neutralised, or no value at
+// all for empty text, so that the cell is blank.
+func textCell(s string) any {
+	if s == "" {
+		return nil
+	}
+	return Neutralise(s)
+}
+
 // rowCell names the first cell of a row, e.g. "A2".
 func rowCell(row int) string { return "A" + strconv.Itoa(row) }
 
@@ -481,7 +517,7 @@ func rowCell(row int) string { return "A" + strconv.Itoa(row) }
 func villageRow(v VillageStats, text, money int) []any {
 	cell := func(value any, style int) excelize.Cell { return excelize.Cell{Value: value, StyleID: style} }
 	return []any{
-		cell(Neutralise(v.Code), text), cell(Neutralise(bilingual(v.Name)), text),
+		cell(textCell(v.Code), text), cell(textCell(bilingual(v.Name)), text),
 		cell(v.SaleOrders, text), cell(v.SaleUnits, text), cell(yuan(v.SaleValue), money),
 		cell(v.GiftOrders, text), cell(v.GiftUnits, text), cell(yuan(v.GiftValue), money),
 	}
