@@ -435,6 +435,9 @@ func (p *parser) villageRow(r rowCells) {
 		switch c.col.field {
 		case "code":
 			v.Code = strings.TrimSpace(c.value)
+			if v.Code == "" {
+				continue // reported below
+			}
 			if err := checkCode(v.Code); err != nil {
 				r.fail("code", err.Error())
 				continue
@@ -468,6 +471,9 @@ func (p *parser) productRow(r rowCells, numeric bool) {
 		switch c.col.field {
 		case "sku":
 			pr.SKU = s
+			if s == "" {
+				continue // reported below
+			}
 			if err := checkSKU(s); err != nil {
 				r.fail("sku", err.Error())
 				continue

@@ -42,3 +42,8 @@ func ledgerRows(t *testing.T, db *sqlx.DB) int {
 	}
 	return n
 }
+
+// dbx is what the tests query with.
+type dbx interface {
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+}

@@ -56,11 +56,12 @@ func (s *Store) Search(ctx context.Context, query string, limit int) (Results, e
 	}
 	err = s.db.SelectContext(ctx, &res.Products, `SELECT `+productColumns+productFrom+`
 		WHERE p.visible AND (lower(p.sku) LIKE $1 ESCAPE '\'
-			OR EXISTS (SELECT 1 FROM jsonb_each_text(p.names) t WHERE lower(t.value) LIKE $1 ESCAPE '\'))
+			OR (($5 OR lower(p.names::text) LIKE $1 ESCAPE '\')
+				AND EXISTS (SELECT 1 FROM jsonb_each_text(p.names) t WHERE lower(t.value) LIKE $1 ESCAPE '\')))
 		ORDER BY lower(p.sku) = $3 DESC,
 			EXISTS (SELECT 1 FROM jsonb_each_text(p.names) t WHERE lower(t.value) LIKE $2 ESCAPE '\') DESC,
 			p.sku
-		LIMIT $4`, contains, prefix, lower, limit)
+		LIMIT $4`, contains, prefix, lower, limit, !jsonVerbatim(lower))
 	if err != nil {
 		return Results{}, fmt.Errorf("catalog: search %q: %w", q, err)
 	}
@@ -70,4 +71,16 @@ func (s *Store) Search(ctx context.Context, query string, limit int) (Results, e
 // escapeLike escapes the LIKE wildcards % and _ and the escape character.
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// jsonVerbatim reports whether s appears as itself in the JSON text of a
+// string that holds it, so that matching the whole names object as text
+// can rule rows out before each name is matched on its own.
+func jsonVerbatim(s string) bool {
+	for _, r := range s {
+		if r == '"' || r == '\\' || r < 0x20 {
+			return false
+		}
+	}
+	return true
 }

@@ -49,6 +49,9 @@ func (s *Store) AdjustStock(ctx context.Context, sku string, delta int, actor st
 // SetPrice sets the price of the product with sku. The schema keeps no
 // history of prices, so actor is checked but not recorded.
 func (s *Store) SetPrice(ctx context.Context, sku string, price Money, actor string) (Product, error) {
+	if price < 0 || price > MaxPrice {
+		return Product{}, fmt.Errorf("catalog: set price of %s: %w", sku, invalid("price", "must be between 0 and "+MaxPrice.String()+" yuan"))
+	}
 	return s.change(ctx, "set price of", sku, actor, func(p *Product) error {
 		p.Price = price
 		return nil
@@ -66,6 +69,9 @@ func (s *Store) SetVisible(ctx context.Context, sku string, visible bool, actor 
 
 // SetPhoto sets the Telegram file_id of the product's photo; "" removes it.
 func (s *Store) SetPhoto(ctx context.Context, sku, fileID string) (Product, error) {
+	if err := checkFileID(strings.TrimSpace(fileID)); err != nil {
+		return Product{}, fmt.Errorf("catalog: set photo of %s: %w", sku, invalid("photo_file_id", err.Error()))
+	}
 	return s.change(ctx, "set photo of", sku, "system", func(p *Product) error {
 		p.PhotoFileID = strings.TrimSpace(fileID)
 		return nil
@@ -73,7 +79,8 @@ func (s *Store) SetPhoto(ctx context.Context, sku, fileID string) (Product, erro
 }
 
 // change runs fn on the locked product with sku and stores the result
-// when it differs, all in one transaction.
+// when it differs, all in one transaction. The callers check the values
+// they set; the rest of the product is as stored.
 func (s *Store) change(ctx context.Context, op, sku, actor string, fn func(p *Product) error) (Product, error) {
 	var out Product
 	err := s.checkActor(actor)
@@ -85,9 +92,6 @@ func (s *Store) change(ctx context.Context, op, sku, actor string, fn func(p *Pr
 			}
 			p := old
 			if err := fn(&p); err != nil {
-				return err
-			}
-			if err := p.Validate(); err != nil {
 				return err
 			}
 			if productEqual(old, p) {
