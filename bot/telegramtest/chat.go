@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -138,9 +139,11 @@ type chat struct {
 	byID   map[int]*message
 	lastID int
 
-	seq       uint64 // bumped on every change the user can see
-	actionSeq uint64 // seq right after the user's latest action
-	changed   chan struct{}
+	seq     uint64 // bumped on every change the user can see
+	changed chan struct{}
+	// sinceAction lists the bot messages sent or edited since the user's
+	// latest action, oldest change first (WaitText reads it).
+	sinceAction []*message
 
 	keyboard   *replyKeyboard // the reply keyboard shown now, nil for none
 	answers    []CallbackAnswer
@@ -156,7 +159,6 @@ type replyKeyboard struct {
 // copied out to readers. Slices in view are replaced, never modified.
 type message struct {
 	view     Message
-	seq      uint64
 	deleted  bool
 	date     int64
 	editDate int64
@@ -188,6 +190,9 @@ func (c *chat) touch() {
 	c.changed = make(chan struct{})
 }
 
+// maxSinceAction bounds sinceAction for users who never act.
+const maxSinceAction = 1000
+
 // add stores a new message with the chat's next id. c.mu must be held.
 func (c *chat) add(m *message, now time.Time) {
 	c.lastID++
@@ -197,7 +202,23 @@ func (c *chat) add(m *message, now time.Time) {
 	c.msgs = append(c.msgs, m)
 	c.byID[m.view.ID] = m
 	c.touch()
-	m.seq = c.seq
+	if m.view.FromBot {
+		c.botChanged(m)
+	}
+}
+
+// botChanged notes a bot message sent or edited. c.mu must be held.
+func (c *chat) botChanged(m *message) {
+	if len(c.sinceAction) >= maxSinceAction {
+		c.sinceAction = slices.Delete(c.sinceAction, 0, len(c.sinceAction)/2)
+	}
+	c.sinceAction = append(c.sinceAction, m)
+}
+
+// userActed starts a new "since the user's latest action". c.mu must be held.
+func (c *chat) userActed() {
+	clear(c.sinceAction)
+	c.sinceAction = c.sinceAction[:0]
 }
 
 // snapshot returns the visible messages in order. c.mu must be held.
@@ -433,7 +454,7 @@ func (s *Server) finishEdit(c *chat, m *message) any {
 	m.view.EditCount++
 	m.editDate = s.now().Unix()
 	c.touch()
-	m.seq = c.seq
+	c.botChanged(m)
 	s.events.publish(Event{Kind: MessageEdited, ChatID: c.id, Message: m.view})
 	return s.wireMessage(c, m)
 }

@@ -7,11 +7,16 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // faults holds the injected failures and the optional flood control.
 type faults struct {
+	// armed turns true the first time any fault or limit is set, so that a
+	// server without faults never takes mu on the hot path.
+	armed atomic.Bool
+
 	mu     sync.Mutex
 	fail   []failRule
 	drop   []dropRule
@@ -47,6 +52,7 @@ func (s *Server) FailNext(method string, n int, code int, retryAfter int) {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
 	s.faults.fail = append(s.faults.fail, failRule{method: method, left: n, code: code, retryAfter: retryAfter})
+	s.faults.armed.Store(true)
 }
 
 // DropNext makes the next n calls of method ("" or "*" for any) end with the
@@ -55,6 +61,7 @@ func (s *Server) DropNext(method string, n int) {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
 	s.faults.drop = append(s.faults.drop, dropRule{method: method, left: n})
+	s.faults.armed.Store(true)
 }
 
 // Refuse makes the server close every connection without a reply while on
@@ -64,15 +71,22 @@ func (s *Server) Refuse(on bool) {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
 	s.faults.refuse = on
+	s.faults.armed.Store(true)
 }
 
 func (f *faults) refusing() bool {
+	if !f.armed.Load() {
+		return false
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.refuse
 }
 
 func (f *faults) takeDrop(method string) bool {
+	if !f.armed.Load() {
+		return false
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i := range f.drop {
@@ -85,6 +99,9 @@ func (f *faults) takeDrop(method string) bool {
 }
 
 func (f *faults) takeFail(method string) *apiError {
+	if !f.armed.Load() {
+		return nil
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i := range f.fail {
@@ -154,6 +171,7 @@ func (s *Server) SetRateLimit(l RateLimit) {
 	f.limit = l
 	f.global = bucket{}
 	f.perChat = map[int64]*bucket{}
+	f.armed.Store(true)
 }
 
 // rateLimited reports whether method counts against flood control.
@@ -165,7 +183,7 @@ func rateLimited(method string) bool {
 
 // admit takes a token for a call to chat, or answers 429.
 func (f *faults) admit(method, chatParam string, now time.Time) *apiError {
-	if !rateLimited(method) {
+	if !f.armed.Load() || !rateLimited(method) {
 		return nil
 	}
 	f.mu.Lock()

@@ -107,7 +107,7 @@ func (u *User) post(m *message) int {
 	defer c.mu.Unlock()
 	c.started, c.blocked = true, false
 	c.add(m, s.now())
-	c.actionSeq = c.seq
+	c.userActed()
 	w := s.wireMessage(c, m)
 	s.events.publish(Event{Kind: UserMessage, ChatID: c.id, Message: m.view})
 	return s.updates.enqueue("message", c.id, func(id int) any {
@@ -229,7 +229,7 @@ func (u *User) press(m *message, data string) string {
 		chat:          c,
 	}
 	s.callbacks.add(q)
-	c.actionSeq = c.seq
+	c.userActed()
 	w := &wireCallbackQuery{
 		ID:           id,
 		From:         u.wire(),
@@ -403,15 +403,14 @@ func (u *User) WaitFor(timeout time.Duration, cond func([]Message) bool) ([]Mess
 
 // WaitText waits for a bot message containing substring (in its text or
 // caption) that was sent or edited after the user's latest action (Send,
-// Press, …), and returns the newest such message. Bot output that was
-// already there before that action does not count, so a test never passes
-// on a stale screen.
+// Press, …), and returns the one changed last. Bot output that was already
+// there before that action does not count, so a test never passes on a
+// stale screen. It costs the same however long the chat is.
 func (u *User) WaitText(timeout time.Duration, substring string) (Message, error) {
 	var found Message
-	var shown []Message
 	err := u.wait(timeout, func(c *chat) bool {
-		for _, m := range slices.Backward(c.msgs) {
-			if m.deleted || !m.view.FromBot || m.seq <= c.actionSeq {
+		for _, m := range slices.Backward(c.sinceAction) {
+			if m.deleted {
 				continue
 			}
 			if strings.Contains(m.view.Text, substring) || strings.Contains(m.view.Caption, substring) {
@@ -419,11 +418,10 @@ func (u *User) WaitText(timeout time.Duration, substring string) (Message, error
 				return true
 			}
 		}
-		shown = c.snapshot()
 		return false
 	})
 	if err != nil {
-		return Message{}, fmt.Errorf("%w waiting for a bot message with %q after the user's last action; the chat shows:\n%s", err, substring, render(shown))
+		return Message{}, fmt.Errorf("%w waiting for a bot message with %q after the user's last action; the chat shows:\n%s", err, substring, render(u.Messages()))
 	}
 	return found, nil
 }

@@ -99,6 +99,9 @@ func (s *Server) validate(m *methodSpec, r *request) *apiError {
 
 	attached := map[string]bool{}
 	for _, v := range r.params {
+		if !strings.Contains(v, "attach://") {
+			continue
+		}
 		for _, m := range attachRe.FindAllStringSubmatch(v, -1) {
 			attached[m[1]] = true
 		}
