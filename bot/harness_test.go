@@ -125,12 +125,6 @@ func (h *harness) run() {
 	}
 }
 
-// restart stops the bot process and starts a new one, as after a crash.
-func (h *harness) restart() {
-	h.stop()
-	h.run()
-}
-
 // with is the harness for a subtest.
 func (h *harness) with(t *testing.T) *harness {
 	c := *h

@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"villagebot/catalog"
 )
 
 // language shows the language picker.
@@ -33,7 +35,14 @@ func (b *Bot) setLanguage(ctx context.Context, r *Request) error {
 
 // help lists the commands this user may use.
 func (b *Bot) help(ctx context.Context, r *Request) error {
-	return b.show(ctx, r, screen{text: b.msg.T(r.Lang, "help"), buttons: [][]tgbotapi.InlineKeyboardButton{b.menuRow(r.Lang)}})
+	text := b.msg.T(r.Lang, "help")
+	if me, err := b.catalog.StaffMember(ctx, r.UserID); err == nil {
+		text += b.msg.T(r.Lang, "help_staff_coordinator")
+		if me.Role == catalog.Office {
+			text += b.msg.T(r.Lang, "help_staff_office")
+		}
+	}
+	return b.show(ctx, r, screen{text: text, buttons: [][]tgbotapi.InlineKeyboardButton{b.menuRow(r.Lang)}})
 }
 
 // cancel leaves whatever flow the user is in.

@@ -68,7 +68,12 @@ func (b *Bot) stockList(ctx context.Context, r *Request, me catalog.Staff, f []s
 	case len(f) == 1:
 		v, err := b.catalog.VillageByCode(ctx, strings.ToLower(f[0]))
 		if errors.Is(err, catalog.ErrNotFound) {
-			return refuse(b.msg.T(r.Lang, "unknown_village", "Code", esc(truncateRunes(f[0], 32))))
+			// Not a village: one product's line.
+			p, err := b.managedProduct(ctx, r, me, f[0])
+			if err != nil {
+				return err
+			}
+			return b.send(ctx, r, b.stockLine(r.Lang, p), nil)
 		}
 		if err != nil {
 			return err
@@ -102,11 +107,7 @@ func (b *Bot) stockList(ctx context.Context, r *Request, me catalog.Staff, f []s
 			block += b.msg.T(r.Lang, "stock_none") + "\n"
 		}
 		for _, p := range ps {
-			state := b.msg.T(r.Lang, "visible")
-			if !p.Visible {
-				state = b.msg.T(r.Lang, "hidden")
-			}
-			block += fmt.Sprintf("<code>%s</code> · %s · %d · ¥%s · %s\n", esc(p.SKU), esc(truncateRunes(p.Name.Get(r.Lang), 40)), p.Stock, p.Price.String(), state)
+			block += b.stockLine(r.Lang, p) + "\n"
 		}
 		if plainLen(sb.String()+block) > maxText-200 {
 			cut = true
@@ -118,6 +119,16 @@ func (b *Bot) stockList(ctx context.Context, r *Request, me catalog.Staff, f []s
 		sb.WriteString(b.msg.T(r.Lang, "stock_cut"))
 	}
 	return b.send(ctx, r, strings.TrimRight(sb.String(), "\n"), nil)
+}
+
+// stockLine is a product as /stock lists it: SKU, name, stock, price,
+// visible or hidden.
+func (b *Bot) stockLine(lang string, p catalog.Product) string {
+	state := b.msg.T(lang, "visible")
+	if !p.Visible {
+		state = b.msg.T(lang, "hidden")
+	}
+	return fmt.Sprintf("<code>%s</code> · %s · %d · ¥%s · %s", esc(p.SKU), esc(truncateRunes(p.Name.Get(lang), 40)), p.Stock, p.Price.String(), state)
 }
 
 // price is /price SKU 88.00.
