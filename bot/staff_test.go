@@ -59,18 +59,17 @@ func (h *harness) fingerprint() string {
 // its number.
 func (h *harness) placeOrder(customer int64, sku string) int64 {
 	h.t.Helper()
-	p := h.product(sku)
-	o, _, err := h.orders.Place(context.Background(), orders.PlaceRequest{
-		Token:    fmt.Sprintf("t-%d-%s-%d", customer, sku, len(h.fingerprint())),
+	return h.placeOrderQty(customer, sku, 1)
+}
+
+func ordersRequest(customer, productID int64, qty int, token string) orders.PlaceRequest {
+	return orders.PlaceRequest{
+		Token:    token,
 		Kind:     orders.Sale,
-		Customer: orders.Customer{TelegramID: customer, ChatID: customer, Language: "en"},
+		Customer: orders.Customer{TelegramID: customer, ChatID: customer, Language: "ru"},
 		Contact:  "Test Buyer", Phone: "+8613800138000", Delivery: orders.Pickup,
-		Lines: []orders.LineRequest{{ProductID: p.ID, Quantity: 1}},
-	})
-	if err != nil {
-		h.t.Fatal(err)
+		Lines: []orders.LineRequest{{ProductID: productID, Quantity: qty}},
 	}
-	return o.Number
 }
 
 // Every staff command × every kind of user: refused where the role does

@@ -1,0 +1,213 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"villagebot/bot/telegramtest"
+)
+
+// Import through chat: a good file; a file with a row of another village
+// (refused whole); a broken file (every bad row reported by line).
+func TestCoordinatorImportsAFile(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	us := h.staffUsers()
+
+	good := "sku,village,category,name_en,name_zh,price,stock\r\n" +
+		"MN-GREENTEA,maona,tea,Maona Green Tea,毛纳绿茶,66.00,30\r\n" +
+		"MN-BLACKTEA,maona,tea,Wuzhishan Black Tea,五指山红茶,168.00,77\r\n"
+	us.own.SendDocument("maona.csv", "text/csv", []byte(good), "/import")
+	h.waitText(us.own, "Imported: 1 products created, 1 updated")
+	if p := h.product("MN-GREENTEA"); p.Stock != 30 || p.Price != 6600 {
+		t.Errorf("imported product = %+v", p)
+	}
+	if p := h.product("MN-BLACKTEA"); p.Stock != 77 {
+		t.Errorf("updated stock = %d, want 77", p.Stock)
+	}
+
+	before := h.fingerprint()
+	other := "sku,village,category,name_en,price,stock\n" +
+		"MN-RICE2,maona,grain,Rice,10.00,5\n" +
+		"XL-COFFEE,xinglong,coffee,Coffee,1.00,1\n"
+	us.own.Send("/import")
+	h.waitText(us.own, "Send the .csv")
+	us.own.SendDocument("mixed.csv", "text/csv", []byte(other), "")
+	m := h.waitText(us.own, "not imported")
+	if !strings.Contains(m.Text, "mixed.csv:3") {
+		t.Errorf("the other village's row is not named by line:\n%s", m.Text)
+	}
+	if h.fingerprint() != before {
+		t.Errorf("a refused import changed the database")
+	}
+
+	broken := "sku,village,category,name_en,price,stock,colour\n" +
+		"MN-A,maona,tea,A,abc,5,red\n" +
+		"MN-B,maona,tea,,1.00,-2,blue\n"
+	us.own.SendDocument("broken.csv", "text/csv", []byte(broken), "/import")
+	m = h.waitText(us.own, "not imported")
+	for _, want := range []string{"colour", "broken.csv:2", "broken.csv:3"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("the rejection does not mention %q:\n%s", want, m.Text)
+		}
+	}
+	us.own.SendDocument("junk.xlsx", "application/octet-stream", []byte("PK\x03\x04 not really a zip"), "/import")
+	h.waitText(us.own, "not imported")
+	us.own.SendDocument("notes.txt", "text/plain", []byte("hello"), "/import")
+	h.waitText(us.own, "Send a .csv or .xlsx file")
+	if h.fingerprint() != before {
+		t.Errorf("a broken import changed the database")
+	}
+}
+
+// A coordinator adds a product through /newproduct, with each answer
+// checked.
+func TestCoordinatorAddsAProduct(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	us := h.staffUsers()
+	u := us.own
+	u.Send("/newproduct")
+	h.waitText(u, "Send its SKU")
+	u.Send("bad sku!")
+	h.waitText(u, "A SKU is")
+	u.Send("MN-BLACKTEA")
+	h.waitText(u, "is taken")
+	u.Send("MN-HONEY")
+	h.waitText(u, "Its category?")
+	h.press(u, "Other")
+	h.waitText(u, "Its name")
+	u.Send("Maona Wild Honey")
+	h.waitText(u, "Its unit")
+	u.Send("jar (250 g)")
+	h.waitText(u, "Its price")
+	u.Send("12.345")
+	h.waitText(u, "at most two decimals")
+	u.Send("58")
+	h.waitText(u, "How many are in stock")
+	u.Send("-3")
+	h.waitText(u, "whole number")
+	u.Send("12")
+	h.waitText(u, "diplomatic gift")
+	h.press(u, "Yes")
+	h.waitText(u, "Its story")
+	u.Send("-")
+	h.waitText(u, "New product")
+	h.press(u, "✅ Create")
+	h.waitText(u, "is created")
+	p := h.product("MN-HONEY")
+	if p.Price != 5800 || p.Stock != 12 || !p.Gift || p.Name.Get("en") != "Maona Wild Honey" {
+		t.Errorf("created %+v", p)
+	}
+}
+
+// A gift order end to end: /gift → confirm → coordinators notified →
+// /ready by each village → /status delivered.
+func TestGiftOrderEndToEnd(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	us := h.staffUsers()
+	ctx := context.Background()
+	shamei := h.user(5005, "en")
+	if _, err := h.catalog.Grant(ctx, 5005, "coordinator", "shamei", "test"); err != nil {
+		t.Fatal(err)
+	}
+	office := us.office
+	office.Send("/gift")
+	h.waitText(office, "Gift order")
+	h.pressContaining(office, "Li Brocade Wall Hanging")
+	h.waitText(office, "How many")
+	office.Send("2")
+	h.waitText(office, "Chosen")
+	h.pressContaining(office, "Carved Coconut-Shell Tea Set")
+	h.waitText(office, "How many")
+	office.Send("1")
+	h.waitText(office, "Carved Coconut-Shell Tea Set × 1")
+	h.press(office, "➡️ Next")
+	h.waitText(office, "occasion")
+	office.Send("Boao Forum for Asia Annual Conference 2027")
+	h.waitText(office, "recipient")
+	office.Send("Delegation of the Republic of Kazakhstan")
+	h.waitText(office, "country")
+	office.Send("Kazakhstan")
+	h.waitText(office, "date needed")
+	office.Send("2020-01-01")
+	h.waitText(office, "from today on")
+	office.Send(time.Now().AddDate(0, 0, 7).Format("2006-01-02"))
+	h.waitText(office, "Notes")
+	office.Send("Wrap in red paper, with a card")
+	h.waitText(office, "please check it")
+	h.press(office, "✅ Place the gift order")
+	placed := h.waitText(office, "Gift order")
+	ref := orderRef.FindString(placed.Text)
+	if ref == "" {
+		t.Fatalf("no order number in %q", placed.Text)
+	}
+
+	h.waitText(us.own, "New order "+ref)
+	h.waitText(shamei, "New order "+ref)
+	us.own.Send("/ready " + ref)
+	h.waitText(us.own, "are ready")
+	shamei.Send("/ready " + ref)
+	h.waitText(shamei, "Order "+ref+" is ready")
+	office.Send("/status " + ref + " delivered")
+	h.waitText(office, "→ delivered")
+
+	var kind, status, occasion string
+	if err := h.db.QueryRow(`SELECT kind, status, occasion FROM orders WHERE number = $1`, strings.TrimPrefix(ref, "#")).Scan(&kind, &status, &occasion); err != nil {
+		t.Fatal(err)
+	}
+	if kind != "gift" || status != "delivered" || !strings.Contains(occasion, "Boao") {
+		t.Errorf("gift order is %s, %s, %q", kind, status, occasion)
+	}
+}
+
+// Coordinators hear of new orders with their lines; customers hear of
+// status changes in their language; a product falling to the low-stock
+// mark tells its coordinators once.
+func TestNotifications(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	us := h.staffUsers()
+	buyer := h.user(5101, "ru")
+	buyer.Send("/start")
+	h.waitText(buyer, "Добро пожаловать")
+
+	// BR-COCOCHIPS has little stock: buying it down to the mark tells
+	// its coordinator.
+	ctx := context.Background()
+	if _, err := h.catalog.Grant(ctx, 5006, "coordinator", "beireng", "test"); err != nil {
+		t.Fatal(err)
+	}
+	beireng := h.user(5006, "en")
+	if _, err := h.catalog.SetStock(ctx, "BR-COCOCHIPS", 7, "test"); err != nil {
+		t.Fatal(err)
+	}
+	number := h.placeOrderQty(5101, "BR-COCOCHIPS", 3)
+	ref := fmt.Sprintf("#%d", number)
+	h.waitText(beireng, "New order "+ref)
+	h.waitText(beireng, "Low stock")
+	h.placeOrderQty(5101, "BR-COCOCHIPS", 1)
+	h.waitText(beireng, "New order")
+
+	us.office.Send("/status " + ref + " confirmed")
+	h.waitText(us.office, "→ confirmed")
+	h.waitText(buyer, "подтверждён")
+	if n := countMessages(beireng.Messages(), "Low stock"); n != 1 {
+		t.Errorf("the low-stock notice came %d times, want once per crossing", n)
+	}
+	_ = telegramtest.MessageSent
+}
+
+func (h *harness) placeOrderQty(customer int64, sku string, qty int) int64 {
+	h.t.Helper()
+	p := h.product(sku)
+	o, _, err := h.orders.Place(context.Background(), ordersRequest(customer, p.ID, qty, fmt.Sprintf("q-%d-%s-%d-%d", customer, sku, qty, time.Now().UnixNano())))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return o.Number
+}
