@@ -25,8 +25,7 @@ var ExportHeader = []string{
 	"occasion", "recipient", "country", "needed_by", "notes",
 }
 
-// The kinds an export may select: ExportFilter.Kind is Gift, Sale or
-// AllKinds.
+// AllKinds is the ExportFilter.Kind that selects gifts and sales alike.
 const AllKinds = "all"
 
 // ExportFilter selects the orders to export.
