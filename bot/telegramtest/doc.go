@@ -29,7 +29,8 @@
 // Errors a correct bot still meets are answered the same way but are not
 // violations: "message is not modified", "query is too old…", 403 from a
 // user who blocked the bot or never started it, "chat not found" for an id
-// the server does not know, and injected faults.
+// the server does not know, a long poll ended by a newer one (409), and
+// injected faults. getUpdates while a webhook is set (409) is a violation.
 //
 // Where the emulator is stricter than Telegram, it says so: an unknown
 // parameter is refused (Telegram ignores it), and so is a bare "&" in HTML

@@ -52,7 +52,7 @@ type Server struct {
 
 type handler func(*request) (any, *apiError)
 
-// routes lists every method the server implements. A method that exists in
+// routeTable lists every method the server implements. A method that exists in
 // the Bot API but not here is refused with a violation that says so.
 func (s *Server) routeTable() map[string]handler {
 	return map[string]handler{
@@ -267,7 +267,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	params, files, err := decodeRequest(r)
 	switch {
 	case errors.Is(err, errTooLarge):
-		writeError(w, &apiError{code: 413, description: "Request Entity Too Large"})
+		aerr := &apiError{code: 413, description: "Request Entity Too Large", violation: true}
+		s.record(m.name, params, files, aerr)
+		writeError(w, aerr)
 		return
 	case err != nil:
 		aerr := badRequest("can't parse request body")

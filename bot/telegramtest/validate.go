@@ -421,6 +421,10 @@ func (c checker) check(v any, typ string, path string) *fieldError {
 	if !ok {
 		return &fieldError{path: path, msg: "must be an Object of type " + typ}
 	}
+	if typ == "InlineKeyboardMarkup" && !arrayOfArrays(obj["inline_keyboard"]) {
+		// What the client sends for an InlineKeyboardMarkup{} left empty.
+		return &fieldError{desc: `field "inline_keyboard" of the InlineKeyboardMarkup should be an Array of Arrays`}
+	}
 	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		if ts.fields[k] == nil {
 			return &fieldError{path: path + "." + k, msg: "is not a field of " + typ}
@@ -445,6 +449,19 @@ func (c checker) check(v any, typ string, path string) *fieldError {
 		}
 	}
 	return checkObjectRules(typ, obj, path)
+}
+
+func arrayOfArrays(v any) bool {
+	rows, ok := v.([]any)
+	if !ok {
+		return false
+	}
+	for _, r := range rows {
+		if _, ok := r.([]any); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // checkFieldLimit is checkLimit for a field inside a JSON object.

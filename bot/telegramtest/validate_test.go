@@ -149,6 +149,15 @@ func TestRequestsTelegramRefusesAreAnsweredAndRecorded(t *testing.T) {
 			want: `Bad Request: can't parse inline keyboard button: field "reply_markup.inline_keyboard[0][0].colour" is not a field of InlineKeyboardButton`,
 		},
 		{
+			name: "an edit to an inline keyboard left nil",
+			call: func(bot *tgbotapi.BotAPI) error {
+				_, err := bot.Send(tgbotapi.NewEditMessageReplyMarkup(chatID, 1, tgbotapi.InlineKeyboardMarkup{}))
+				return err
+			},
+			code: 400, method: "editMessageReplyMarkup",
+			want: `Bad Request: field "inline_keyboard" of the InlineKeyboardMarkup should be an Array of Arrays`,
+		},
+		{
 			name: "a reply keyboard of strings",
 			call: func(bot *tgbotapi.BotAPI) error {
 				_, err := bot.MakeRequest("sendMessage", tgbotapi.Params{"chat_id": "1001", "text": "hi",
