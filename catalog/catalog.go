@@ -3,10 +3,7 @@
 // It knows nothing of Telegram.
 package catalog
 
-import (
-	"errors"
-	"fmt"
-)
+import "errors"
 
 // Errors of the catalog, checked with errors.Is.
 var (
@@ -15,8 +12,17 @@ var (
 	ErrExists   = errors.New("already exists")
 	// ErrStockBelowZero refuses a change that would leave less than
 	// nothing to sell. It is also an ErrInvalid.
-	ErrStockBelowZero = fmt.Errorf("stock cannot go below zero: %w", ErrInvalid)
+	ErrStockBelowZero error = &refinedError{"stock cannot go below zero", ErrInvalid}
 )
+
+// refinedError is a sentinel that is also a broader one.
+type refinedError struct {
+	msg  string
+	kind error
+}
+
+func (e *refinedError) Error() string { return e.msg }
+func (e *refinedError) Unwrap() error { return e.kind }
 
 // Category is a product category.
 type Category string
