@@ -53,6 +53,8 @@ type Orders interface {
 	Open(ctx context.Context, villageID int64) ([]orders.Order, error)
 	SetStatus(ctx context.Context, number int64, to orders.Status, actor string) (orders.Order, error)
 	MarkReady(ctx context.Context, number, villageID int64, actor string) (orders.Order, bool, error)
+	Export(ctx context.Context, f orders.ExportFilter, loc *time.Location, enc orders.RowEncoder) error
+	Stats(ctx context.Context, from, to *time.Time, loc *time.Location) (orders.Stats, error)
 	CancelByCustomer(ctx context.Context, number, customerID int64) (orders.Order, error)
 	ExpireStale(ctx context.Context, hold time.Duration) (int, error)
 	ClaimNotifications(ctx context.Context, limit int) ([]orders.Notification, error)

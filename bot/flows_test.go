@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"villagebot/bot/telegramtest"
+	"villagebot/orders"
 )
 
 // Import through chat: a good file; a file with a row of another village
@@ -210,4 +212,89 @@ func (h *harness) placeOrderQty(customer int64, sku string, qty int) int64 {
 		h.t.Fatal(err)
 	}
 	return o.Number
+}
+
+// /qr answers a PNG that decodes back to the deep link.
+func TestQRCodeDecodesToTheDeepLink(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	us := h.staffUsers()
+	for code, link := range map[string]string{
+		"MN-BLACKTEA": "https://t.me/" + h.srv.Username() + "?start=p_MN-BLACKTEA",
+		"maona":       "https://t.me/" + h.srv.Username() + "?start=v_maona",
+	} {
+		us.office.Send("/qr " + code)
+		m := h.waitText(us.office, link)
+		if m.Document == nil || !strings.HasSuffix(m.Document.FileName, ".png") {
+			t.Fatalf("/qr %s answered %v", code, m)
+		}
+		got, err := decodeQR(m.Document.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != link {
+			t.Errorf("/qr %s decodes to %q, want %q", code, got, link)
+		}
+	}
+	us.office.Send("/qr NOPE")
+	h.waitText(us.office, "No product or village")
+	us.office.Send("/qr")
+	h.waitText(us.office, "Usage")
+}
+
+// /export sends the spreadsheet of SPEC §7, the same as the command line
+// writes for the same range; /stats sums up per village.
+func TestExportAndStats(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	us := h.staffUsers()
+	n := h.placeOrderQty(5201, "XL-COFFEE", 2)
+	h.placeOrderQty(5202, "MN-BLACKTEA", 1)
+
+	us.office.Send("/export sale csv")
+	m := h.waitText(us.office, "sale-orders-")
+	if m.Document == nil || !strings.HasSuffix(m.Document.FileName, ".csv") {
+		t.Fatalf("/export answered %v", m)
+	}
+	var want bytes.Buffer
+	enc := orders.NewCSVEncoder(&want)
+	today := time.Now().In(shanghai(t))
+	first := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, shanghai(t))
+	last := first.AddDate(0, 1, -1)
+	if err := h.orders.Export(context.Background(), orders.ExportFilter{Kind: "sale", From: &first, To: &last}, shanghai(t), enc); err != nil {
+		t.Fatal(err)
+	}
+	if err := enc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(m.Document.Data, want.Bytes()) {
+		t.Errorf("the chat export differs from the store's:\n%s\n---\n%s", m.Document.Data, want.Bytes())
+	}
+	if !strings.Contains(string(m.Document.Data), fmt.Sprintf("#%d", n)) {
+		t.Errorf("order #%d missing from the export", n)
+	}
+
+	us.office.Send("/export all 2026-01-01 2026-12-31")
+	x := h.waitText(us.office, "orders-2026-01-01_2026-12-31.xlsx")
+	if x.Document == nil || len(x.Document.Data) < 100 {
+		t.Fatalf("/export xlsx answered %v", x)
+	}
+	us.office.Send("/export 2026-12-31 2026-01-01")
+	h.waitText(us.office, "Usage")
+
+	us.office.Send("/stats")
+	s := h.waitText(us.office, "Sales and gifts")
+	for _, want := range []string{"Xinglong", "Maona Village", "sale: 1 orders · 2 units · ¥176.00", "All villages"} {
+		if !strings.Contains(s.Text, want) {
+			t.Errorf("/stats lacks %q:\n%s", want, s.Text)
+		}
+	}
+}
+
+func shanghai(t *testing.T) *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
 }

@@ -58,6 +58,9 @@ func (b *Bot) routes() *Router {
 			"status": b.staffOnly(catalog.Office, b.status),
 			"grant":  b.staffOnly(catalog.Office, b.grant),
 			"revoke": b.staffOnly(catalog.Office, b.revoke),
+			"qr":     b.staffOnly(catalog.Office, b.qr),
+			"export": b.staffOnly(catalog.Office, b.export),
+			"stats":  b.staffOnly(catalog.Office, b.stats),
 		},
 		callbacks: map[string]Handler{
 			cbMenu:        b.menu,

@@ -107,6 +107,9 @@ func TestStaffAuthorizationMatrix(t *testing.T) {
 		{cmd: "/grant 777 office", visitor: R, other: R, own: R, office: "777 is now office staff"},
 		{cmd: "/revoke 777", visitor: R, other: R, own: R, office: "777 has no staff role any more"},
 		{cmd: "/gift", visitor: R, other: R, own: R, office: "Gift order", flow: true},
+		{cmd: "/qr MN-BLACKTEA", visitor: R, other: R, own: R, office: "QR code for"},
+		{cmd: "/export all csv", visitor: R, other: R, own: R, office: "orders-"},
+		{cmd: "/stats", visitor: R, other: R, own: R, office: "Sales and gifts"},
 		{cmd: "/newproduct", visitor: R, other: "New product", own: "New product", office: "Which village", flow: true},
 		{cmd: "/import", visitor: R, other: "Send the .csv", own: "Send the .csv", office: "Send the .csv", flow: true},
 	}
