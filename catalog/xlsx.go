@@ -70,17 +70,17 @@ func (p *parser) sheet(f *excelize.File, file, sheet, kind string) {
 	line := 0
 	var stop error
 	next := func() (int, []string, bool) {
-		for !p.full && rows.Next() {
-			line++
-			cells, err := rows.Columns(excelize.Options{RawCellValue: true})
-			if err != nil {
-				stop = err
-				return 0, nil, false
-			}
-			return line, cells, true
+		if p.full || !rows.Next() {
+			stop = rows.Error()
+			return 0, nil, false
 		}
-		stop = rows.Error()
-		return 0, nil, false
+		line++
+		cells, err := rows.Columns(excelize.Options{RawCellValue: true})
+		if err != nil {
+			stop = err
+			return 0, nil, false
+		}
+		return line, cells, true
 	}
 	var header []string
 	var headerLine int
