@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -53,7 +54,7 @@ type Orders interface {
 	Open(ctx context.Context, villageID int64) ([]orders.Order, error)
 	SetStatus(ctx context.Context, number int64, to orders.Status, actor string) (orders.Order, error)
 	MarkReady(ctx context.Context, number, villageID int64, actor string) (orders.Order, bool, error)
-	Export(ctx context.Context, f orders.ExportFilter, loc *time.Location, enc orders.RowEncoder) error
+	WriteExport(ctx context.Context, f orders.ExportFilter, loc *time.Location, format string, w io.Writer) (int, error)
 	Stats(ctx context.Context, from, to *time.Time, loc *time.Location) (orders.Stats, error)
 	CancelByCustomer(ctx context.Context, number, customerID int64) (orders.Order, error)
 	ExpireStale(ctx context.Context, hold time.Duration) (int, error)
@@ -204,6 +205,7 @@ func (b *Bot) Run(ctx context.Context, drain time.Duration) error {
 	go func() { b.runNotifier(bg); done <- struct{}{} }()
 	go func() { b.runExpiry(bg); done <- struct{}{} }()
 	err := b.Poll(ctx, drain)
+	b.dispatch.stop()
 	stop()
 	<-done
 	<-done

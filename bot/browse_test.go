@@ -201,3 +201,41 @@ func TestOddInputGetsAnAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestCategoriesAndPaging(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	ctx := context.Background()
+	// Enough tea for three pages.
+	for i := range 20 {
+		p := h.product("MN-BLACKTEA")
+		p.ID, p.SKU, p.Name = 0, fmt.Sprintf("MN-TEA%02d", i), map[string]string{"en": fmt.Sprintf("Tea No. %02d", i)}
+		if _, err := h.catalog.CreateProduct(ctx, p, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u := h.user(2701, "en")
+	u.Send("/start")
+	h.waitText(u, "Welcome")
+	h.pressContaining(u, "Categories")
+	h.waitText(u, "Categories")
+	h.pressContaining(u, "Tea (")
+	first := h.waitText(u, "page 1 of 3")
+	h.press(u, "▶️")
+	h.waitText(u, "page 2 of 3")
+	h.press(u, "▶️")
+	last := h.waitText(u, "page 3 of 3")
+	if last.ID != first.ID {
+		t.Errorf("paging sent a new message instead of editing")
+	}
+	for _, b := range last.Buttons() {
+		if b == "▶️" {
+			t.Errorf("the last page has a next button")
+		}
+	}
+	// The hidden demo product is not listed.
+	h.pressContaining(u, "Menu")
+	h.waitText(u, "What would you like")
+	u.Send("/search vanilla")
+	h.waitText(u, "Nothing found")
+}

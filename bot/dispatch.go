@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -20,6 +21,8 @@ type dispatcher struct {
 	ready chan int64           // chats whose queue a worker should run
 	slots chan struct{}        // one per pending update
 	wg    sync.WaitGroup       // pending updates
+
+	stopped bool
 }
 
 type job struct {
@@ -31,6 +34,8 @@ type job struct {
 type chatQueue struct {
 	jobs []job
 }
+
+var errStopped = errors.New("dispatcher stopped")
 
 func newDispatcher(workers, maxPending int, handle func(context.Context, tgbotapi.Update)) *dispatcher {
 	d := &dispatcher{
@@ -54,9 +59,14 @@ func (d *dispatcher) Dispatch(ctx, handleCtx context.Context, u tgbotapi.Update,
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	d.wg.Add(1)
 	key := chatKey(u)
 	d.mu.Lock()
+	if d.stopped {
+		d.mu.Unlock()
+		<-d.slots
+		return errStopped
+	}
+	d.wg.Add(1)
 	q, busy := d.chats[key]
 	if !busy {
 		q = &chatQueue{}
@@ -93,6 +103,17 @@ func (d *dispatcher) work() {
 			<-d.slots
 			d.wg.Done()
 		}
+	}
+}
+
+// stop lets the workers end once the queues are empty; nothing may be
+// dispatched after it.
+func (d *dispatcher) stop() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.stopped {
+		d.stopped = true
+		close(d.ready)
 	}
 }
 

@@ -42,7 +42,7 @@ func (b *Bot) export(ctx context.Context, r *Request, me catalog.Staff) error {
 		return b.usage(r, "export")
 	}
 	var buf bytes.Buffer
-	lines, err := b.writeExport(ctx, f, format, &buf)
+	lines, err := b.orders.WriteExport(ctx, f, b.loc, format, &buf)
 	if err != nil {
 		return err
 	}
@@ -55,26 +55,6 @@ func (b *Bot) export(ctx context.Context, r *Request, me catalog.Staff) error {
 	doc.ParseMode = tgbotapi.ModeHTML
 	_, err = b.tg.Send(ctx, doc)
 	return err
-}
-
-// writeExport writes the export in format to w and returns its lines.
-func (b *Bot) writeExport(ctx context.Context, f orders.ExportFilter, format string, w *bytes.Buffer) (int, error) {
-	if format == "csv" {
-		enc := orders.NewCSVEncoder(w)
-		if err := b.orders.Export(ctx, f, b.loc, enc); err != nil {
-			return 0, err
-		}
-		return enc.Lines(), enc.Close()
-	}
-	enc, err := orders.NewXLSXEncoder(w)
-	if err != nil {
-		return 0, err
-	}
-	if err := b.orders.Export(ctx, f, b.loc, enc); err != nil {
-		enc.Close()
-		return 0, err
-	}
-	return enc.Lines(), enc.Close()
 }
 
 // dateRange reads FROM and TO (YYYY-MM-DD, in the office's time zone); no

@@ -165,6 +165,16 @@ func TestGiftOrderEndToEnd(t *testing.T) {
 	if kind != "gift" || status != "delivered" || !strings.Contains(occasion, "Boao") {
 		t.Errorf("gift order is %s, %s, %q", kind, status, occasion)
 	}
+	office.Send("/export gift csv")
+	doc := h.waitText(office, "gift-orders-")
+	if doc.Document == nil {
+		t.Fatalf("/export answered %v", doc)
+	}
+	for _, want := range []string{ref + ",", "gift,delivered,maona,LI-BROCADE", "黎锦挂毯 / Li Brocade Wall Hanging", "Kazakhstan"} {
+		if !strings.Contains(string(doc.Document.Data), want) {
+			t.Errorf("the gift export lacks %q:\n%s", want, doc.Document.Data)
+		}
+	}
 }
 
 // Coordinators hear of new orders with their lines; customers hear of
@@ -256,19 +266,16 @@ func TestExportAndStats(t *testing.T) {
 	if m.Document == nil || !strings.HasSuffix(m.Document.FileName, ".csv") {
 		t.Fatalf("/export answered %v", m)
 	}
+	// The command line writes through the same WriteExport.
 	var want bytes.Buffer
-	enc := orders.NewCSVEncoder(&want)
 	today := time.Now().In(shanghai(t))
 	first := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, shanghai(t))
 	last := first.AddDate(0, 1, -1)
-	if err := h.orders.Export(context.Background(), orders.ExportFilter{Kind: "sale", From: &first, To: &last}, shanghai(t), enc); err != nil {
-		t.Fatal(err)
-	}
-	if err := enc.Close(); err != nil {
+	if _, err := h.orders.WriteExport(context.Background(), orders.ExportFilter{Kind: "sale", From: &first, To: &last}, shanghai(t), "csv", &want); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(m.Document.Data, want.Bytes()) {
-		t.Errorf("the chat export differs from the store's:\n%s\n---\n%s", m.Document.Data, want.Bytes())
+		t.Errorf("the chat export differs from the command line's:\n%s\n---\n%s", m.Document.Data, want.Bytes())
 	}
 	if !strings.Contains(string(m.Document.Data), fmt.Sprintf("#%d", n)) {
 		t.Errorf("order #%d missing from the export", n)

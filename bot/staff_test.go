@@ -199,3 +199,51 @@ func TestCoordinatorSetsAPhoto(t *testing.T) {
 		t.Errorf("the card shows no photo: %v", card)
 	}
 }
+
+// Staff see their commands in the menu of their own chat; a grant and a
+// revoke refresh it; visitors see the visitor commands.
+func TestCommandMenusFollowRoles(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	us := h.staffUsers()
+	if err := h.bot.SetCommands(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	names := func(u *telegramtest.User) string {
+		var ns []string
+		for _, c := range u.Commands() {
+			ns = append(ns, c.Command)
+		}
+		return strings.Join(ns, ",")
+	}
+	if got := names(us.visitor); strings.Contains(got, "stock") || !strings.Contains(got, "cart") {
+		t.Errorf("a visitor's menu: %s", got)
+	}
+	if got := names(us.own); !strings.Contains(got, "stock") || strings.Contains(got, "grant") {
+		t.Errorf("a coordinator's menu: %s", got)
+	}
+	if got := names(us.office); !strings.Contains(got, "grant") || !strings.Contains(got, "export") {
+		t.Errorf("office staff's menu: %s", got)
+	}
+	zh := h.srv.Commands(telegramtest.CommandScope{}, "zh")
+	if len(zh) == 0 || zh[0].Description != "主菜单" {
+		t.Errorf("the Chinese visitor menu: %v", zh)
+	}
+
+	newcomer := h.user(5301, "ru")
+	newcomer.Send("/start")
+	h.waitText(newcomer, "Добро пожаловать")
+	us.office.Send("/grant 5301 coordinator maona")
+	h.waitText(us.office, "5301 is now coordinator of maona")
+	if got := names(newcomer); !strings.Contains(got, "stock") {
+		t.Errorf("after the grant the menu is %s", got)
+	}
+	if c := newcomer.Commands(); len(c) == 0 || c[0].Description != "Главное меню" {
+		t.Errorf("the new coordinator's menu is not in Russian: %v", c)
+	}
+	us.office.Send("/revoke 5301")
+	h.waitText(us.office, "5301 has no staff role any more")
+	if got := names(newcomer); strings.Contains(got, "stock") {
+		t.Errorf("after the revoke the menu is %s", got)
+	}
+}

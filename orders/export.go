@@ -586,3 +586,28 @@ func (enc *XLSXEncoder) writeVillages() error {
 	}
 	return sw.Flush()
 }
+
+// WriteExport writes the export of f to w as "csv" or "xlsx" and returns
+// the number of lines. The command line and the chat both export through
+// it, so the same range gives the same file.
+func (s *Store) WriteExport(ctx context.Context, f ExportFilter, loc *time.Location, format string, w io.Writer) (int, error) {
+	switch format {
+	case "csv":
+		enc := NewCSVEncoder(w)
+		if err := s.Export(ctx, f, loc, enc); err != nil {
+			return 0, err
+		}
+		return enc.Lines(), enc.Close()
+	case "xlsx":
+		enc, err := NewXLSXEncoder(w)
+		if err != nil {
+			return 0, err
+		}
+		if err := s.Export(ctx, f, loc, enc); err != nil {
+			enc.Close() // releases its temporary files; the output is dropped
+			return 0, err
+		}
+		return enc.Lines(), enc.Close()
+	}
+	return 0, fmt.Errorf("%w: export format %q is not csv or xlsx", ErrInvalid, format)
+}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -23,6 +24,8 @@ type Config struct {
 	DefaultLanguage string // DEFAULT_LANGUAGE
 	LogLevel        string // LOG_LEVEL
 	Timezone        string // TIMEZONE
+	OrderHold       string // ORDER_HOLD: how long a sale may stay placed
+	LowStock        string // LOW_STOCK: the stock at which coordinators are told
 }
 
 // ConfigFromEnv reads the configuration through getenv, with the defaults
@@ -45,6 +48,8 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		DefaultLanguage: get("DEFAULT_LANGUAGE", "en"),
 		LogLevel:        get("LOG_LEVEL", "info"),
 		Timezone:        get("TIMEZONE", "Asia/Shanghai"),
+		OrderHold:       get("ORDER_HOLD", "48h"),
+		LowStock:        get("LOW_STOCK", "5"),
 	}
 }
 
@@ -93,7 +98,31 @@ func (c Config) Validate(needToken bool) error {
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		return fmt.Errorf("TIMEZONE %q is not a known time zone", c.Timezone)
 	}
+	if _, err := c.hold(); err != nil {
+		return err
+	}
+	if _, err := c.lowStock(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// hold is ORDER_HOLD: a duration such as 48h; 0 never expires orders.
+func (c Config) hold() (time.Duration, error) {
+	d, err := time.ParseDuration(c.OrderHold)
+	if err != nil || d < 0 || d > 90*24*time.Hour {
+		return 0, fmt.Errorf("ORDER_HOLD %q is not a duration from 0 to 2160h, such as 48h", c.OrderHold)
+	}
+	return d, nil
+}
+
+// lowStock is LOW_STOCK: a whole number from 0 to 1000000.
+func (c Config) lowStock() (int, error) {
+	n, err := strconv.Atoi(c.LowStock)
+	if err != nil || n < 0 || n > 1_000_000 {
+		return 0, fmt.Errorf("LOW_STOCK %q is not a whole number from 0 to 1000000", c.LowStock)
+	}
+	return n, nil
 }
 
 func checkURL(name, value string, schemes ...string) error {

@@ -118,6 +118,8 @@ Environment:
   DEFAULT_LANGUAGE     zh, en or ru for users whose language is not supported (default en)
   LOG_LEVEL            debug, info, warn or error (default info)
   TIMEZONE             the office's time zone (default Asia/Shanghai)
+  ORDER_HOLD           how long a sale order may stay placed before it is cancelled (default 48h; 0: never)
+  LOW_STOCK            coordinators are told when a product's stock falls to this (default 5)
 `
 
 // newLogger writes structured logs to w; any string equal to the token is

@@ -77,7 +77,7 @@ func (m *Main) orders(ctx context.Context, args []string) error {
 	store := orders.NewStore(db)
 	var n int
 	err = writeAtomically(*out, func(w io.Writer) error {
-		n, err = exportOrders(ctx, store, f, loc, fm, w)
+		n, err = store.WriteExport(ctx, f, loc, fm, w)
 		return err
 	})
 	if err != nil {
@@ -85,26 +85,6 @@ func (m *Main) orders(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(m.Stdout, "exported %d lines to %s\n", n, *out)
 	return nil
-}
-
-// exportOrders writes the export in format to w and returns the number of lines.
-func exportOrders(ctx context.Context, store *orders.Store, f orders.ExportFilter, loc *time.Location, format string, w io.Writer) (int, error) {
-	if format == "csv" {
-		enc := orders.NewCSVEncoder(w)
-		if err := store.Export(ctx, f, loc, enc); err != nil {
-			return 0, err
-		}
-		return enc.Lines(), enc.Close()
-	}
-	enc, err := orders.NewXLSXEncoder(w)
-	if err != nil {
-		return 0, err
-	}
-	if err := store.Export(ctx, f, loc, enc); err != nil {
-		enc.Close() // releases its temporary files; the output is dropped
-		return 0, err
-	}
-	return enc.Lines(), enc.Close()
 }
 
 // parseDay reads a YYYY-MM-DD date of flag name; empty is no date.

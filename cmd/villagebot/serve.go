@@ -81,11 +81,18 @@ func (m *Main) open(ctx context.Context, apiURL, token string) (*app, error) {
 		a.Close()
 		return nil, err
 	}
+	store := orders.NewStore(db)
+	store.LowStock, _ = m.config.lowStock()
+	hold, _ := m.config.hold()
+	if hold == 0 {
+		hold = -1 // bot.Options: negative never expires
+	}
 	b, err := bot.New(bot.Options{
 		Telegram: tg,
 		Catalog:  catalog.NewStore(db),
-		Orders:   orders.NewStore(db),
+		Orders:   store,
 		Location: m.config.Location(),
+		Hold:     hold,
 		Sessions: bot.NewRedisSessions(rdb, ""),
 		Messages: msgs,
 		Log:      m.log.With(slog.String("component", "bot")),
