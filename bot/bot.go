@@ -85,6 +85,18 @@ type Options struct {
 	Location *time.Location
 	// NotifyEvery is how often the outbox is checked; default 2s.
 	NotifyEvery time.Duration
+	// Metrics, when set, are recorded.
+	Metrics *Metrics
+	// Locker, when set, keeps one chat's updates to one process at a time
+	// when several run (webhook replicas).
+	Locker ChatLocker
+}
+
+// ChatLocker gives a process the exclusive right to handle a chat's
+// updates for a while. Lock waits until it has it or ctx ends; unlock
+// gives it back.
+type ChatLocker interface {
+	Lock(ctx context.Context, chatID int64) (unlock func(), err error)
 }
 
 // Bot is villagebot in Telegram.
@@ -95,6 +107,8 @@ type Bot struct {
 	sessions Sessions
 	msg      *Messages
 	log      *slog.Logger
+	metrics  *Metrics
+	locker   ChatLocker
 
 	router         *Router
 	handler        func(context.Context, *Request)
@@ -130,6 +144,8 @@ func New(o Options) (*Bot, error) {
 		sessions:       o.Sessions,
 		msg:            o.Messages,
 		log:            o.Log,
+		metrics:        o.Metrics,
+		locker:         o.Locker,
 		pollTimeout:    cmp(o.PollTimeout, 30*time.Second),
 		handlerTimeout: cmp(o.HandlerTimeout, 30*time.Second),
 		hold:           cmp(o.Hold, 48*time.Hour),
@@ -141,6 +157,7 @@ func New(o Options) (*Bot, error) {
 	b.router = b.routes()
 	b.handler = chain(b.router.Route, b.logUpdates, b.answerCallbacks, b.recoverPanics)
 	b.dispatch = newDispatcher(cmp(o.Workers, 16), cmp(o.MaxPending, 1024), b.HandleUpdate)
+	b.dispatch.metrics = o.Metrics
 	return b, nil
 }
 
@@ -157,17 +174,29 @@ func cmp[T comparable](v, def T) T {
 // and marks the update handled. Errors are answered to the user and logged
 // here; nothing escapes.
 func (b *Bot) HandleUpdate(ctx context.Context, u tgbotapi.Update) {
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, b.handlerTimeout)
 	defer cancel()
+	kind := updateKind(u)
+	r := newRequest(u)
+	if r.ChatID == 0 {
+		b.metrics.update(kind, "ignored")
+		return // nothing the bot handles
+	}
+	if b.locker != nil {
+		unlock, err := b.locker.Lock(ctx, r.ChatID)
+		if err != nil {
+			b.log.Warn("chat lock unavailable", "update_id", u.UpdateID, "chat_id", r.ChatID, "err", err)
+		} else {
+			defer unlock()
+		}
+	}
 	if seen, err := b.sessions.Handled(ctx, u.UpdateID); err != nil {
 		b.log.Warn("dedupe unavailable", "update_id", u.UpdateID, "err", err)
 	} else if seen {
 		b.log.Debug("update skipped: handled before", "update_id", u.UpdateID)
+		b.metrics.update(kind, "duplicate")
 		return
-	}
-	r := newRequest(u)
-	if r.ChatID == 0 {
-		return // nothing the bot handles
 	}
 	sess, err := b.sessions.Load(ctx, r.ChatID)
 	if err != nil {
@@ -191,6 +220,22 @@ func (b *Bot) HandleUpdate(ctx context.Context, u tgbotapi.Update) {
 	if err := b.sessions.MarkHandled(ctx, u.UpdateID); err != nil {
 		b.log.Warn("update not marked handled", "update_id", u.UpdateID, "err", err)
 	}
+	outcome := "ok"
+	if r.failed {
+		outcome = "error"
+	}
+	b.metrics.update(kind, outcome)
+	b.metrics.handled(time.Since(start).Seconds())
+}
+
+func updateKind(u tgbotapi.Update) string {
+	switch {
+	case u.Message != nil:
+		return "message"
+	case u.CallbackQuery != nil:
+		return "callback"
+	}
+	return "other"
 }
 
 // Username is the bot's Telegram username.

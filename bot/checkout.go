@@ -231,11 +231,15 @@ func (b *Bot) confirm(ctx context.Context, r *Request) error {
 	var short *orders.ShortError
 	switch {
 	case errors.As(err, &short):
+		b.metrics.stockOut()
 		return b.shortage(ctx, r, short)
 	case errors.Is(err, orders.ErrForbidden):
 		return errStale
 	case err != nil:
 		return err
+	}
+	if created {
+		b.metrics.placed(string(o.Kind))
 	}
 	b.nudgeNotifier()
 	return b.placed(ctx, r, o, created, token)

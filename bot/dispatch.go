@@ -14,7 +14,8 @@ import (
 // parallel. At most maxPending updates wait at once; Dispatch blocks beyond
 // that, which slows the poller down instead of piling up memory.
 type dispatcher struct {
-	handle func(ctx context.Context, u tgbotapi.Update)
+	handle  func(ctx context.Context, u tgbotapi.Update)
+	metrics *Metrics
 
 	mu    sync.Mutex
 	chats map[int64]*chatQueue // chats with work queued or running
@@ -74,6 +75,7 @@ func (d *dispatcher) Dispatch(ctx, handleCtx context.Context, u tgbotapi.Update,
 	}
 	q.jobs = append(q.jobs, job{ctx: handleCtx, u: u, done: done})
 	d.mu.Unlock()
+	d.metrics.queue("updates", 1)
 	if !busy {
 		d.ready <- key
 	}
@@ -96,6 +98,7 @@ func (d *dispatcher) work() {
 			q.jobs = q.jobs[1:]
 			d.mu.Unlock()
 
+			d.metrics.queue("updates", -1)
 			d.handle(j.ctx, j.u)
 			if j.done != nil {
 				j.done()

@@ -235,6 +235,7 @@ func (b *Bot) giftConfirm(ctx context.Context, r *Request, me catalog.Staff) err
 	var short *orders.ShortError
 	switch {
 	case errors.As(err, &short):
+		b.metrics.stockOut()
 		s.Step = "products"
 		if err := b.shortage(ctx, r, short); err != nil {
 			return err
@@ -247,6 +248,9 @@ func (b *Bot) giftConfirm(ctx context.Context, r *Request, me catalog.Staff) err
 		return refuse(b.msg.T(r.Lang, "np_invalid", "Reason", esc(err.Error())))
 	case err != nil:
 		return err
+	}
+	if created {
+		b.metrics.placed(string(o.Kind))
 	}
 	b.nudgeNotifier()
 	return b.giftPlaced(ctx, r, o, created, token)

@@ -30,6 +30,7 @@ func (b *Bot) logUpdates(next Handler) Handler {
 		if err != nil {
 			b.explain(ctx, r, err)
 			if !expected(err) {
+				r.failed = true
 				b.log.Error("update failed", append(attrs, "err", err)...)
 				return err
 			}

@@ -24,6 +24,7 @@ type Request struct {
 	Callback *tgbotapi.CallbackQuery // a callback update
 	Data     callbackData            // its parsed data
 
+	failed   bool   // the handler failed unexpectedly
 	toast    string // the answer to the callback query
 	alert    bool
 	answered bool
