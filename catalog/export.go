@@ -5,12 +5,15 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
+
+	"villagebot/internal/atomicfile"
 )
 
 // Export writes the whole catalog in the import format, hidden products
@@ -146,14 +149,14 @@ func writeCSVDir(dir string, tables ...exportTable) error {
 		return err
 	}
 	for _, t := range tables {
-		if err := writeFileAtomic(filepath.Join(dir, t.sheet+".csv"), t.writeCSV); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, t.sheet+".csv"), t.writeCSV); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (t exportTable) writeCSV(f *os.File) error {
+func (t exportTable) writeCSV(f io.Writer) error {
 	if _, err := f.Write(utf8BOM); err != nil {
 		return err
 	}
@@ -190,7 +193,7 @@ func writeWorkbook(path string, tables ...exportTable) error {
 			return fmt.Errorf("sheet %s: %w", t.sheet, err)
 		}
 	}
-	return writeFileAtomic(path, func(out *os.File) error {
+	return atomicfile.Write(path, func(out io.Writer) error {
 		_, err := f.WriteTo(out)
 		return err
 	})
@@ -238,25 +241,4 @@ func (t exportTable) writeSheet(f *excelize.File, bold int) error {
 		}
 	}
 	return sw.Flush()
-}
-
-// writeFileAtomic writes path through a temporary file in the same
-// directory, so that a failed export never leaves half a file.
-func writeFileAtomic(path string, write func(*os.File) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := write(f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

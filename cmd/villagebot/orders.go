@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"villagebot/internal/atomicfile"
 	"villagebot/orders"
 )
 
@@ -76,7 +76,7 @@ func (m *Main) orders(ctx context.Context, args []string) error {
 	defer db.Close()
 	store := orders.NewStore(db)
 	var n int
-	err = writeAtomically(*out, func(w io.Writer) error {
+	err = atomicfile.Write(*out, func(w io.Writer) error {
 		n, err = store.WriteExport(ctx, f, loc, fm, w)
 		return err
 	})
@@ -97,30 +97,4 @@ func parseDay(name, s string, loc *time.Location) (*time.Time, error) {
 		return nil, fmt.Errorf("%s %q: expected a date as YYYY-MM-DD, such as 2026-04-30", name, s)
 	}
 	return &t, nil
-}
-
-// writeAtomically writes path through a temporary file in the same
-// directory, renamed into place only when write succeeded, so that a
-// failed export never leaves half a file (nor replaces a good one).
-func writeAtomically(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
