@@ -219,19 +219,30 @@ func (b *Bot) productLabel(lang string, p catalog.Product) string {
 
 // product shows a product's card.
 func (b *Bot) product(ctx context.Context, r *Request) error {
-	id, ok1 := r.Data.ID(0, 1<<53)
-	qty, ok2 := r.Data.Int(1, maxQuantity)
-	if !ok1 || !ok2 || qty < 1 {
-		return errStale
-	}
-	p, err := b.catalog.Product(ctx, id)
+	p, qty, err := b.pressedProduct(ctx, r)
 	if err != nil {
 		return err
 	}
-	if !p.Visible {
-		return catalog.ErrNotFound
-	}
 	return b.showProduct(ctx, r, p, qty)
+}
+
+// pressedProduct reads the product and quantity of a button
+// ("<kind>:<product id>:<quantity>"); a hidden or missing product is
+// ErrNotFound, malformed data stale.
+func (b *Bot) pressedProduct(ctx context.Context, r *Request) (catalog.Product, int, error) {
+	id, ok1 := r.Data.ID(0, 1<<53)
+	qty, ok2 := r.Data.Int(1, maxQuantity)
+	if !ok1 || !ok2 || qty < 1 {
+		return catalog.Product{}, 0, errStale
+	}
+	p, err := b.catalog.Product(ctx, id)
+	if err != nil {
+		return p, 0, err
+	}
+	if !p.Visible {
+		return p, 0, catalog.ErrNotFound
+	}
+	return p, qty, nil
 }
 
 // maxQuantity is the most units of one product a visitor can pick.

@@ -59,17 +59,9 @@ func (s *Session) add(p catalog.Product, qty int) int {
 
 // addToCart is the product card's "add" button.
 func (b *Bot) addToCart(ctx context.Context, r *Request) error {
-	id, ok1 := r.Data.ID(0, 1<<53)
-	qty, ok2 := r.Data.Int(1, maxQuantity)
-	if !ok1 || !ok2 || qty < 1 {
-		return errStale
-	}
-	p, err := b.catalog.Product(ctx, id)
+	p, qty, err := b.pressedProduct(ctx, r)
 	if err != nil {
 		return err
-	}
-	if !p.Visible {
-		return catalog.ErrNotFound
 	}
 	if p.Stock == 0 {
 		r.Toast(b.msg.T(r.Lang, "product_sold_out"))

@@ -193,11 +193,23 @@ func (b *Bot) summary(ctx context.Context, r *Request) error {
 	return b.show(ctx, r, screen{text: fit(sb.String(), "", maxText), buttons: rows})
 }
 
-// confirm places the order. It is idempotent: the button carries the
-// checkout token, which is stored with the order under a unique
-// constraint, so a double tap or a redelivered update shows the order the
-// first press made.
+// confirm places the visitor's order from the summary's button.
 func (b *Bot) confirm(ctx context.Context, r *Request) error {
+	return b.confirmOrder(ctx, r, "checkout", b.saleRequest, b.placed, func(short *orders.ShortError) error {
+		return b.shortage(ctx, r, short)
+	})
+}
+
+// confirmOrder is the confirm button of a checkout or a gift order. It is
+// idempotent: the button carries the checkout token, which is stored with
+// the order under a unique constraint, so a double tap or a redelivered
+// update shows the order the first press made (done with created false).
+// A press whose token is not the session's current one is stale.
+func (b *Bot) confirmOrder(ctx context.Context, r *Request, flow string,
+	request func(r *Request, token string) orders.PlaceRequest,
+	done func(ctx context.Context, r *Request, o orders.Order, created bool, token string) error,
+	short func(*orders.ShortError) error,
+) error {
 	if len(r.Data.Args) != 1 || !tokenRE.MatchString(r.Data.Args[0]) {
 		return errStale
 	}
@@ -206,18 +218,40 @@ func (b *Bot) confirm(ctx context.Context, r *Request) error {
 		if o.CustomerID != r.UserID {
 			return errStale
 		}
-		return b.placed(ctx, r, o, false, token)
+		return done(ctx, r, o, false, token)
 	} else if !errors.Is(err, orders.ErrNotFound) {
 		return err
 	}
-	d := r.Session.Data
-	if r.Session.Flow != "checkout" || r.Session.Step != "confirm" || d["token"] != token {
+	if r.Session.Flow != flow || r.Session.Step != "confirm" || r.Session.Data["token"] != token {
 		return errStale
 	}
+	o, created, err := b.orders.Place(ctx, request(r, token))
+	var s *orders.ShortError
+	switch {
+	case errors.As(err, &s):
+		b.metrics.stockOut()
+		return short(s)
+	case errors.Is(err, orders.ErrForbidden):
+		return errStale
+	case errors.Is(err, orders.ErrInvalid):
+		return refuse(b.msg.T(r.Lang, "np_invalid", "Reason", esc(err.Error())))
+	case err != nil:
+		return err
+	}
+	if created {
+		b.metrics.placed(string(o.Kind))
+	}
+	b.nudgeNotifier()
+	return done(ctx, r, o, created, token)
+}
+
+// saleRequest is the order the checkout's answers and the cart make.
+func (b *Bot) saleRequest(r *Request, token string) orders.PlaceRequest {
+	d := r.Session.Data
 	req := orders.PlaceRequest{
 		Token:    token,
 		Kind:     orders.Sale,
-		Customer: orders.Customer{TelegramID: r.UserID, ChatID: r.ChatID, FirstName: r.Name, Language: r.Lang, Username: r.username()},
+		Customer: r.customer(),
 		Contact:  d["name"],
 		Phone:    d["phone"],
 		Delivery: orders.Delivery(d["delivery"]),
@@ -227,22 +261,7 @@ func (b *Bot) confirm(ctx context.Context, r *Request) error {
 	for _, l := range r.Session.Cart {
 		req.Lines = append(req.Lines, orders.LineRequest{ProductID: l.ProductID, Quantity: l.Quantity})
 	}
-	o, created, err := b.orders.Place(ctx, req)
-	var short *orders.ShortError
-	switch {
-	case errors.As(err, &short):
-		b.metrics.stockOut()
-		return b.shortage(ctx, r, short)
-	case errors.Is(err, orders.ErrForbidden):
-		return errStale
-	case err != nil:
-		return err
-	}
-	if created {
-		b.metrics.placed(string(o.Kind))
-	}
-	b.nudgeNotifier()
-	return b.placed(ctx, r, o, created, token)
+	return req
 }
 
 // placed tells the user their order is in, and empties the cart.
@@ -307,14 +326,16 @@ func (b *Bot) abort(ctx context.Context, r *Request) error {
 	return b.showCart(ctx, r)
 }
 
-func (r *Request) username() string {
-	if r.Message != nil && r.Message.From != nil {
-		return r.Message.From.UserName
+// customer is the sender as an order's customer.
+func (r *Request) customer() orders.Customer {
+	c := orders.Customer{TelegramID: r.UserID, ChatID: r.ChatID, FirstName: r.Name, Language: r.Lang}
+	switch {
+	case r.Message != nil && r.Message.From != nil:
+		c.Username = r.Message.From.UserName
+	case r.Callback != nil && r.Callback.From != nil:
+		c.Username = r.Callback.From.UserName
 	}
-	if r.Callback != nil && r.Callback.From != nil {
-		return r.Callback.From.UserName
-	}
-	return ""
+	return c
 }
 
 // actor names a Telegram user in the ledger and order events.

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -200,27 +199,23 @@ func (b *Bot) giftSummary(ctx context.Context, r *Request) error {
 
 // giftConfirm places the gift order, idempotently like a sale.
 func (b *Bot) giftConfirm(ctx context.Context, r *Request, me catalog.Staff) error {
-	if len(r.Data.Args) != 1 || !tokenRE.MatchString(r.Data.Args[0]) {
-		return errStale
-	}
-	token := r.Data.Args[0]
-	if o, err := b.orders.ByToken(ctx, token); err == nil {
-		if o.CustomerID != r.UserID {
-			return errStale
+	return b.confirmOrder(ctx, r, "gift", b.giftRequest, b.giftPlaced, func(short *orders.ShortError) error {
+		if err := b.shortage(ctx, r, short); err != nil {
+			return err
 		}
-		return b.giftPlaced(ctx, r, o, false, token)
-	} else if !errors.Is(err, orders.ErrNotFound) {
-		return err
-	}
+		r.Session.Enter("gift", "products") // the choice stays, to adjust
+		return nil
+	})
+}
+
+// giftRequest is the gift order the flow's answers make.
+func (b *Bot) giftRequest(r *Request, token string) orders.PlaceRequest {
 	s := r.Session
-	if s.Flow != "gift" || s.Step != "confirm" || s.Data["token"] != token {
-		return errStale
-	}
 	needed, _ := time.ParseInLocation("2006-01-02", s.Data["date"], b.loc)
 	req := orders.PlaceRequest{
 		Token:     token,
 		Kind:      orders.Gift,
-		Customer:  orders.Customer{TelegramID: r.UserID, ChatID: r.ChatID, FirstName: r.Name, Language: r.Lang, Username: r.username()},
+		Customer:  r.customer(),
 		Occasion:  s.Data["occasion"],
 		Recipient: s.Data["recipient"],
 		Country:   s.Data["country"],
@@ -231,31 +226,10 @@ func (b *Bot) giftConfirm(ctx context.Context, r *Request, me catalog.Staff) err
 	for _, l := range s.Gift {
 		req.Lines = append(req.Lines, orders.LineRequest{ProductID: l.ProductID, Quantity: l.Quantity})
 	}
-	o, created, err := b.orders.Place(ctx, req)
-	var short *orders.ShortError
-	switch {
-	case errors.As(err, &short):
-		b.metrics.stockOut()
-		s.Step = "products"
-		if err := b.shortage(ctx, r, short); err != nil {
-			return err
-		}
-		s.Enter("gift", "products")
-		return nil
-	case errors.Is(err, orders.ErrForbidden):
-		return errStale
-	case errors.Is(err, orders.ErrInvalid):
-		return refuse(b.msg.T(r.Lang, "np_invalid", "Reason", esc(err.Error())))
-	case err != nil:
-		return err
-	}
-	if created {
-		b.metrics.placed(string(o.Kind))
-	}
-	b.nudgeNotifier()
-	return b.giftPlaced(ctx, r, o, created, token)
+	return req
 }
 
+// giftPlaced tells the office member the gift order is in.
 func (b *Bot) giftPlaced(ctx context.Context, r *Request, o orders.Order, created bool, token string) error {
 	if created || r.Session.Flow == "gift" && r.Session.Data["token"] == token {
 		r.Session.Leave()
