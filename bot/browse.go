@@ -123,16 +123,7 @@ func (b *Bot) showVillage(ctx context.Context, r *Request, v catalog.Village, pa
 	if err != nil {
 		return err
 	}
-	page, from, to, pages := paginate(len(ps), page)
-	var rows [][]tgbotapi.InlineKeyboardButton
-	for _, p := range ps[from:to] {
-		rows = append(rows, []tgbotapi.InlineKeyboardButton{button(b.productLabel(r.Lang, p), cbProductData(p.ID, 1))})
-	}
-	rows = append(rows, b.pager(r.Lang, page, pages, func(p int) string { return cbVillageData(v.ID, p) })...)
-	rows = append(rows, []tgbotapi.InlineKeyboardButton{
-		button(b.msg.T(r.Lang, "btn_back"), cbVillagesData(0)),
-		button(b.msg.T(r.Lang, "btn_menu"), cbMenu),
-	})
+	rows, page, pages := b.productPage(r.Lang, ps, page, func(p int) string { return cbVillageData(v.ID, p) }, cbVillagesData(0))
 
 	foot := "\n\n" + b.msg.T(r.Lang, "village_products") + b.pageNote(r.Lang, page, pages)
 	if len(ps) == 0 {
@@ -191,21 +182,27 @@ func (b *Bot) category(ctx context.Context, r *Request) error {
 	if err != nil {
 		return err
 	}
-	page, from, to, pages := paginate(len(ps), page)
-	var rows [][]tgbotapi.InlineKeyboardButton
-	for _, p := range ps[from:to] {
-		rows = append(rows, []tgbotapi.InlineKeyboardButton{button(b.productLabel(r.Lang, p), cbProductData(p.ID, 1))})
-	}
-	rows = append(rows, b.pager(r.Lang, page, pages, func(p int) string { return cbCategoryData(idx, p) })...)
-	rows = append(rows, []tgbotapi.InlineKeyboardButton{
-		button(b.msg.T(r.Lang, "btn_back"), cbCategories),
-		button(b.msg.T(r.Lang, "btn_menu"), cbMenu),
-	})
+	rows, page, pages := b.productPage(r.Lang, ps, page, func(p int) string { return cbCategoryData(idx, p) }, cbCategories)
 	text := b.msg.T(r.Lang, "category_title", "Category", b.categoryName(r.Lang, c))
 	if len(ps) == 0 {
 		text += "\n\n" + b.msg.T(r.Lang, "category_empty")
 	}
 	return b.show(ctx, r, screen{text: text + b.pageNote(r.Lang, page, pages), buttons: rows})
+}
+
+// productPage is one page of a list of products: a button for each, the
+// pager (pageData names a page), and back and menu buttons.
+func (b *Bot) productPage(lang string, ps []catalog.Product, page int, pageData func(int) string, back string) (rows [][]tgbotapi.InlineKeyboardButton, p, pages int) {
+	p, from, to, pages := paginate(len(ps), page)
+	for _, pr := range ps[from:to] {
+		rows = append(rows, []tgbotapi.InlineKeyboardButton{button(b.productLabel(lang, pr), cbProductData(pr.ID, 1))})
+	}
+	rows = append(rows, b.pager(lang, p, pages, pageData)...)
+	rows = append(rows, []tgbotapi.InlineKeyboardButton{
+		button(b.msg.T(lang, "btn_back"), back),
+		button(b.msg.T(lang, "btn_menu"), cbMenu),
+	})
+	return rows, p, pages
 }
 
 // productLabel is a product's button: its name and price, or sold out.
