@@ -38,6 +38,17 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// dbFlags parses the flags of a command that works on the database and
+// validates the configuration.
+func (m *Main) dbFlags(name, help string, args []string) (*flag.FlagSet, error) {
+	fs := m.flags(name, help)
+	fs.StringVar(&m.config.DatabaseURL, "database-url", m.config.DatabaseURL, "PostgreSQL URL (DATABASE_URL)")
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	return fs, m.config.Validate(false)
+}
+
 // openDB opens the database (creating it when missing) and applies pending
 // migrations.
 func (m *Main) openDB(ctx context.Context) (*sqlx.DB, int64, error) {
@@ -68,12 +79,7 @@ func (m *Main) openRedis(ctx context.Context) (*redis.Client, error) {
 }
 
 func (m *Main) migrate(ctx context.Context, args []string) error {
-	fs := m.flags("migrate", "migrate")
-	fs.StringVar(&m.config.DatabaseURL, "database-url", m.config.DatabaseURL, "PostgreSQL URL (DATABASE_URL)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := m.config.Validate(false); err != nil {
+	if _, err := m.dbFlags("migrate", "migrate", args); err != nil {
 		return err
 	}
 	db, v, err := m.openDB(ctx)
@@ -91,12 +97,8 @@ func (m *Main) catalog(ctx context.Context, args []string) error {
 		return errUsageShown
 	}
 	sub, args := args[0], args[1:]
-	fs := m.flags("catalog "+sub, "catalog demo | import PATH... | export PATH")
-	fs.StringVar(&m.config.DatabaseURL, "database-url", m.config.DatabaseURL, "PostgreSQL URL (DATABASE_URL)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := m.config.Validate(false); err != nil {
+	fs, err := m.dbFlags("catalog "+sub, "catalog demo | import PATH... | export PATH", args)
+	if err != nil {
 		return err
 	}
 	switch {
@@ -151,12 +153,8 @@ func (m *Main) staff(ctx context.Context, args []string) error {
 		return errUsageShown
 	}
 	sub, args := args[0], args[1:]
-	fs := m.flags("staff "+sub, help)
-	fs.StringVar(&m.config.DatabaseURL, "database-url", m.config.DatabaseURL, "PostgreSQL URL (DATABASE_URL)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := m.config.Validate(false); err != nil {
+	fs, err := m.dbFlags("staff "+sub, help, args)
+	if err != nil {
 		return err
 	}
 	a := fs.Args()
