@@ -8,10 +8,18 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 need_install=()
 command -v pg_ctlcluster >/dev/null 2>&1 || need_install+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need_install+=(redis-server)
+# A CJK font, so that /qr cards print Chinese names (optional).
+[ -e /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || need_install+=(fonts-droid-fallback)
 if [ ${#need_install[@]} -gt 0 ]; then
   echo "installing ${need_install[*]}"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_install[@]}" >/dev/null
+  as_root apt-get update -qq || true
+  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_install[@]}" >/dev/null; then
+    # The font is a nicety; the databases are not.
+    for p in "${need_install[@]}"; do
+      [ "$p" = fonts-droid-fallback ] && continue
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >/dev/null
+    done
+  fi
 fi
 
 pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
