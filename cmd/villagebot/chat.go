@@ -41,6 +41,8 @@ func (m *Main) chat(ctx context.Context, args []string) error {
 		return err
 	}
 	defer app.Close()
+	p := &playground{srv: srv, out: m.Stdout}
+	p.user = srv.AddUser(telegramtest.UserConfig{ID: *userID, FirstName: *name, LanguageCode: *lang, Started: true})
 	if err := app.Bot.SetCommands(ctx); err != nil {
 		return err
 	}
@@ -49,8 +51,6 @@ func (m *Main) chat(ctx context.Context, args []string) error {
 	go func() { botDone <- app.Bot.Run(botCtx, 2*time.Second) }()
 	defer func() { stopBot(); <-botDone }()
 
-	p := &playground{srv: srv, out: m.Stdout}
-	p.user = srv.AddUser(telegramtest.UserConfig{ID: *userID, FirstName: *name, LanguageCode: *lang, Started: true})
 	stop := srv.Watch(p.event)
 	defer stop()
 	p.printf("villagebot playground — you are %s (id %d, language %s). Type as in Telegram; a number presses a button.\n"+
