@@ -14,19 +14,31 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
-// Telegram is the one path every call to the Bot API takes. It waits out a
-// 429 for its retry_after and tries again, retries calls that are safe to
-// repeat after a network error, and keeps the token out of every error it
-// returns.
+// Telegram is the one path every call to the Bot API takes. Calls that
+// put or change a message wait for their turn in the outbound limiter
+// (limiter.go); a 429 is waited out for its retry_after and tried again,
+// never dropped and never counted as a failure; calls that are safe to
+// repeat are retried after a network error or a 5xx. The token is kept
+// out of every error it returns and every line it logs.
 type Telegram struct {
-	api   *tgbotapi.BotAPI
-	token string
-	base  string // e.g. https://api.telegram.org
-	http  *http.Client
-	log   *slog.Logger
+	api    *tgbotapi.BotAPI
+	token  string
+	base   string // e.g. https://api.telegram.org
+	http   *http.Client
+	log    *slog.Logger
+	limits Limits
+	clock  clock
+	lim    *limiter
 
-	// MaxRetries bounds how often one call is retried.
+	// MaxRetries bounds how often one call is retried after a network
+	// error or a 5xx. A 429 is always retried; Limits.MaxWait and the
+	// call's context bound those.
 	MaxRetries int
+	// Metrics, when set, are recorded: calls by method and result (ok,
+	// 4xx, 5xx, 429, network, and not_sent for a call the limiter gave up
+	// on), 429s, and the calls waiting for their turn (queue "outbound").
+	// bot.New sets it from Options.Metrics.
+	Metrics *Metrics
 }
 
 // DefaultAPIURL is Telegram's own Bot API server.
@@ -34,9 +46,23 @@ const DefaultAPIURL = "https://api.telegram.org"
 
 var setLoggerOnce sync.Once
 
+// TelegramOption configures a Telegram client.
+type TelegramOption func(*Telegram)
+
+// WithLimits sets how fast the client writes; zero fields keep the
+// defaults (DefaultLimits).
+func WithLimits(l Limits) TelegramOption {
+	return func(t *Telegram) { t.limits = l }
+}
+
+// withClock gives the client a clock of the test's.
+func withClock(c clock) TelegramOption {
+	return func(t *Telegram) { t.clock = c }
+}
+
 // NewTelegram connects to the Bot API at base (getMe is called to learn the
 // bot's username).
-func NewTelegram(ctx context.Context, base, token string, log *slog.Logger) (*Telegram, error) {
+func NewTelegram(ctx context.Context, base, token string, log *slog.Logger, opts ...TelegramOption) (*Telegram, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -53,9 +79,14 @@ func NewTelegram(ctx context.Context, base, token string, log *slog.Logger) (*Te
 			IdleConnTimeout:     90 * time.Second,
 		},
 	}
-	t := &Telegram{token: token, base: base, http: client, log: log, MaxRetries: 5}
+	t := &Telegram{token: token, base: base, http: client, log: log, clock: realClock(), MaxRetries: 5}
+	for _, o := range opts {
+		o(t)
+	}
+	t.lim = newLimiter(t.limits, t.clock)
+	t.lim.queue = func(delta float64) { t.Metrics.queue("outbound", delta) }
 	var api *tgbotapi.BotAPI
-	err := t.retry(ctx, "getMe", true, func() error {
+	err := t.do(ctx, "getMe", 0, true, func() error {
 		var err error
 		api, err = tgbotapi.NewBotAPIWithClient(token, base+"/bot%s/%s", client)
 		return err
@@ -73,7 +104,7 @@ func (t *Telegram) Username() string { return t.api.Self.UserName }
 // Request makes one Bot API call.
 func (t *Telegram) Request(ctx context.Context, c tgbotapi.Chattable) (*tgbotapi.APIResponse, error) {
 	var resp *tgbotapi.APIResponse
-	err := t.retry(ctx, methodOf(c), repeatable(c), func() error {
+	err := t.do(ctx, methodOf(c), chatOf(c), repeatable(c), func() error {
 		var err error
 		resp, err = t.api.Request(c)
 		return err
@@ -84,7 +115,7 @@ func (t *Telegram) Request(ctx context.Context, c tgbotapi.Chattable) (*tgbotapi
 // Send makes a call that returns a message.
 func (t *Telegram) Send(ctx context.Context, c tgbotapi.Chattable) (tgbotapi.Message, error) {
 	var msg tgbotapi.Message
-	err := t.retry(ctx, methodOf(c), repeatable(c), func() error {
+	err := t.do(ctx, methodOf(c), chatOf(c), repeatable(c), func() error {
 		var err error
 		msg, err = t.api.Send(c)
 		return err
@@ -92,43 +123,89 @@ func (t *Telegram) Send(ctx context.Context, c tgbotapi.Chattable) (tgbotapi.Mes
 	return msg, err
 }
 
-// retry runs call until it succeeds, fails for good, or ctx ends. A 429 is
-// always retried after retry_after (Telegram did not act on the call); a
-// network error or 5xx only when the call is safe to repeat, since a send
-// that reached Telegram before the connection broke must not be sent twice.
-func (t *Telegram) retry(ctx context.Context, method string, safe bool, call func() error) error {
+// do runs call until it succeeds, fails for good, or ctx ends. A call that
+// counts against flood control first waits for its turn to chatID. A 429
+// is always retried (Telegram did not act on the call): a counted call's
+// retry waits in the limiter, which holds the chat that long; any other
+// waits here. A network error or 5xx is retried only when the call is safe
+// to repeat, since a send that reached Telegram before the connection
+// broke must not be sent twice.
+func (t *Telegram) do(ctx context.Context, method string, chatID int64, safe bool, call func() error) error {
+	counted := counts(method)
+	start := t.clock.now()
 	backoff := 200 * time.Millisecond
-	for attempt := 0; ; attempt++ {
+	failures := 0
+	for attempt := 1; ; attempt++ {
+		var p *permit
+		if counted {
+			var err error
+			if p, err = t.lim.wait(ctx, chatID, start); err != nil {
+				t.Metrics.outbound(method, "not_sent")
+				t.log.Warn("telegram call not sent", "method", method, "chat_id", chatID, "err", err)
+				return &CallError{Method: method, Err: err}
+			}
+		}
 		err := call()
-		if err == nil {
+		if err != nil {
+			err = t.scrub(err)
+		}
+		result, retryAfter := outcome(err)
+		t.Metrics.outbound(method, result)
+		if p != nil {
+			p.done(retryAfter)
+		}
+		wait := retryAfter
+		switch result {
+		case "ok":
 			return nil
-		}
-		err = t.scrub(err)
-		wait, again := time.Duration(0), false
-		var apiErr *tgbotapi.Error
-		switch {
-		case errors.As(err, &apiErr) && apiErr.Code == http.StatusTooManyRequests:
-			wait, again = time.Duration(max(apiErr.RetryAfter, 1))*time.Second, true
-		case errors.As(err, &apiErr) && apiErr.Code >= 500:
-			wait, again = backoff, safe
-		case errors.As(err, &apiErr):
-			again = false
-		default: // network
-			wait, again = backoff, safe
-		}
-		if !again || attempt >= t.MaxRetries {
+		case "429":
+			if counted {
+				wait = 0 // the limiter holds the chat for retryAfter
+			}
+		case "5xx", "network":
+			failures++
+			if !safe || failures > t.MaxRetries {
+				return &CallError{Method: method, Err: err}
+			}
+			wait = backoff
+			backoff = min(backoff*2, 5*time.Second)
+		default:
 			return &CallError{Method: method, Err: err}
 		}
-		t.log.Warn("telegram call retried", "method", method, "attempt", attempt+1, "wait", wait, "err", err)
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if t.lim.check(ctx, chatID, start, t.clock.now(), t.clock.now().Add(wait)) != nil {
 			return &CallError{Method: method, Err: err}
-		case <-timer.C:
 		}
-		backoff = min(backoff*2, 5*time.Second)
+		attrs := []any{"method", method, "attempt", attempt, "wait", max(wait, retryAfter), "err", err}
+		if chatID != 0 {
+			attrs = append(attrs, "chat_id", chatID)
+		}
+		t.log.Warn("telegram call retried", attrs...)
+		if err := t.clock.sleep(ctx, wait); err != nil {
+			return &CallError{Method: method, Err: err}
+		}
 	}
+}
+
+// retry is do for a call to no chat in particular.
+func (t *Telegram) retry(ctx context.Context, method string, safe bool, call func() error) error {
+	return t.do(ctx, method, 0, safe, call)
+}
+
+// outcome names the result of a call for metrics, with Telegram's
+// retry_after for a 429.
+func outcome(err error) (result string, retryAfter time.Duration) {
+	var apiErr *tgbotapi.Error
+	switch {
+	case err == nil:
+		return "ok", 0
+	case errors.As(err, &apiErr) && apiErr.Code == http.StatusTooManyRequests:
+		return "429", time.Duration(max(apiErr.RetryAfter, 1)) * time.Second
+	case errors.As(err, &apiErr) && apiErr.Code >= 500:
+		return "5xx", 0
+	case errors.As(err, &apiErr):
+		return "4xx", 0
+	}
+	return "network", 0
 }
 
 // scrub removes the token from an error's text. Errors of the HTTP client
@@ -190,8 +267,53 @@ func methodOf(c tgbotapi.Chattable) string {
 		return "setMyCommands"
 	case tgbotapi.FileConfig:
 		return "getFile"
+	case tgbotapi.ChatActionConfig:
+		return "sendChatAction"
+	case tgbotapi.CopyMessageConfig:
+		return "copyMessage"
+	case tgbotapi.ForwardConfig:
+		return "forwardMessage"
+	case tgbotapi.MediaGroupConfig:
+		return "sendMediaGroup"
+	case tgbotapi.LocationConfig:
+		return "sendLocation"
+	case tgbotapi.StickerConfig:
+		return "sendSticker"
 	}
 	return fmt.Sprintf("%T", c)
+}
+
+// chatOf is the chat a call goes to, 0 when it names none by number.
+func chatOf(c tgbotapi.Chattable) int64 {
+	switch c := c.(type) {
+	case tgbotapi.MessageConfig:
+		return c.ChatID
+	case tgbotapi.PhotoConfig:
+		return c.ChatID
+	case tgbotapi.DocumentConfig:
+		return c.ChatID
+	case tgbotapi.StickerConfig:
+		return c.ChatID
+	case tgbotapi.LocationConfig:
+		return c.ChatID
+	case tgbotapi.ChatActionConfig:
+		return c.ChatID
+	case tgbotapi.CopyMessageConfig:
+		return c.ChatID
+	case tgbotapi.ForwardConfig:
+		return c.ChatID
+	case tgbotapi.MediaGroupConfig:
+		return c.ChatID
+	case tgbotapi.EditMessageTextConfig:
+		return c.ChatID
+	case tgbotapi.EditMessageCaptionConfig:
+		return c.ChatID
+	case tgbotapi.EditMessageReplyMarkupConfig:
+		return c.ChatID
+	case tgbotapi.DeleteMessageConfig:
+		return c.ChatID
+	}
+	return 0
 }
 
 // repeatable reports whether repeating the call after a lost reply is
@@ -213,7 +335,7 @@ func (discardLogger) Printf(string, ...any) {}
 // bytes. The download URL carries the token, so errors are scrubbed.
 func (t *Telegram) Download(ctx context.Context, fileID string, limit int64) ([]byte, error) {
 	var f tgbotapi.File
-	err := t.retry(ctx, "getFile", true, func() error {
+	err := t.do(ctx, "getFile", 0, true, func() error {
 		var err error
 		f, err = t.api.GetFile(tgbotapi.FileConfig{FileID: fileID})
 		return err
@@ -224,26 +346,40 @@ func (t *Telegram) Download(ctx context.Context, fileID string, limit int64) ([]
 	if f.FileSize > 0 && int64(f.FileSize) > limit {
 		return nil, ErrFileTooLarge
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.base+"/file/bot"+t.token+"/"+f.FilePath, nil)
+	data, result, err := t.download(ctx, f.FilePath, limit)
+	t.Metrics.outbound("download", result)
 	if err != nil {
-		return nil, &CallError{Method: "download", Err: t.scrub(err)}
-	}
-	resp, err := t.http.Do(req)
-	if err != nil {
-		return nil, &CallError{Method: "download", Err: t.scrub(err)}
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, &CallError{Method: "download", Err: fmt.Errorf("HTTP %d", resp.StatusCode)}
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, &CallError{Method: "download", Err: t.scrub(err)}
+		return nil, &CallError{Method: "download", Err: err}
 	}
 	if int64(len(data)) > limit {
 		return nil, ErrFileTooLarge
 	}
 	return data, nil
+}
+
+// download reads up to limit+1 bytes of a file and names the result for
+// metrics. Its errors carry no token.
+func (t *Telegram) download(ctx context.Context, path string, limit int64) ([]byte, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.base+"/file/bot"+t.token+"/"+path, nil)
+	if err != nil {
+		return nil, "network", t.scrub(err)
+	}
+	resp, err := t.http.Do(req)
+	if err != nil {
+		return nil, "network", t.scrub(err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode >= 500:
+		return nil, "5xx", fmt.Errorf("HTTP %d", resp.StatusCode)
+	case resp.StatusCode != http.StatusOK:
+		return nil, "4xx", fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, "network", t.scrub(err)
+	}
+	return data, "ok", nil
 }
 
 // ErrFileTooLarge is a file over the size the bot accepts.
