@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -90,6 +91,10 @@ type Options struct {
 	// Locker, when set, keeps one chat's updates to one process at a time
 	// when several run (webhook replicas).
 	Locker ChatLocker
+	// Queue, when set (with Locker), holds the updates the webhook took in
+	// until a process holding the chat's lock handles them, lowest
+	// update_id first; see webhook.go.
+	Queue ChatQueue
 }
 
 // ChatLocker gives a process the exclusive right to handle a chat's
@@ -109,6 +114,8 @@ type Bot struct {
 	log      *slog.Logger
 	metrics  *Metrics
 	locker   ChatLocker
+	queue    ChatQueue
+	hook     *webhook // the webhook's intake; idle when polling
 
 	router         *Router
 	handler        func(context.Context, *Request)
@@ -137,6 +144,9 @@ func New(o Options) (*Bot, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	if o.Queue != nil && o.Locker == nil {
+		return nil, errors.New("bot: a Queue needs a Locker")
+	}
 	b := &Bot{
 		tg:             o.Telegram,
 		catalog:        o.Catalog,
@@ -146,6 +156,7 @@ func New(o Options) (*Bot, error) {
 		log:            o.Log,
 		metrics:        o.Metrics,
 		locker:         o.Locker,
+		queue:          o.Queue,
 		pollTimeout:    cmp(o.PollTimeout, 30*time.Second),
 		handlerTimeout: cmp(o.HandlerTimeout, 30*time.Second),
 		hold:           cmp(o.Hold, 48*time.Hour),
@@ -158,6 +169,7 @@ func New(o Options) (*Bot, error) {
 	b.handler = chain(b.router.Route, b.logUpdates, b.answerCallbacks, b.recoverPanics)
 	b.dispatch = newDispatcher(cmp(o.Workers, 16), cmp(o.MaxPending, 1024), b.HandleUpdate)
 	b.dispatch.metrics = o.Metrics
+	b.hook = newWebhook(b, cmp(o.Workers, 16), cmp(o.MaxPending, 1024))
 	return b, nil
 }
 
@@ -171,9 +183,16 @@ func cmp[T comparable](v, def T) T {
 
 // HandleUpdate handles one update completely: it skips an update handled
 // before, loads the chat's session, routes the update, saves the session
-// and marks the update handled. Errors are answered to the user and logged
-// here; nothing escapes.
+// and marks the update handled, all under the chat's lock when there is a
+// Locker. Errors are answered to the user and logged here; nothing
+// escapes.
 func (b *Bot) HandleUpdate(ctx context.Context, u tgbotapi.Update) {
+	b.handleUpdate(ctx, u, b.locker != nil)
+}
+
+// handleUpdate is HandleUpdate, taking the chat's lock itself when lock is
+// true; false means the caller holds it (or there is none).
+func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update, lock bool) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, b.handlerTimeout)
 	defer cancel()
@@ -183,7 +202,7 @@ func (b *Bot) HandleUpdate(ctx context.Context, u tgbotapi.Update) {
 		b.metrics.update(kind, "ignored")
 		return // nothing the bot handles
 	}
-	if b.locker != nil {
+	if lock {
 		unlock, err := b.locker.Lock(ctx, r.ChatID)
 		if err != nil {
 			b.log.Warn("chat lock unavailable", "update_id", u.UpdateID, "chat_id", r.ChatID, "err", err)
@@ -241,18 +260,28 @@ func updateKind(u tgbotapi.Update) string {
 // Username is the bot's Telegram username.
 func (b *Bot) Username() string { return b.tg.Username() }
 
-// Run serves updates by long polling, with the notifier and the expiry of
-// unconfirmed orders alongside, until ctx ends; then it drains as Poll
-// does.
+// Run serves updates by long polling, with the background jobs alongside,
+// until ctx ends; then it drains as Poll does.
 func (b *Bot) Run(ctx context.Context, drain time.Duration) error {
+	return b.serve(ctx, func() error { return b.Poll(ctx, drain) })
+}
+
+// serve runs receive with the background jobs alongside — the notifier,
+// the expiry of unconfirmed orders and, with a Queue, the sweeper of
+// chats left waiting — and stops them and the dispatchers once receive
+// has returned.
+func (b *Bot) serve(ctx context.Context, receive func() error) error {
 	bg, stop := context.WithCancel(ctx)
-	done := make(chan struct{}, 2)
-	go func() { b.runNotifier(bg); done <- struct{}{} }()
-	go func() { b.runExpiry(bg); done <- struct{}{} }()
-	err := b.Poll(ctx, drain)
+	var jobs sync.WaitGroup
+	jobs.Go(func() { b.runNotifier(bg) })
+	jobs.Go(func() { b.runExpiry(bg) })
+	if b.queue != nil {
+		jobs.Go(func() { b.runSweeper(bg) })
+	}
+	err := receive()
 	b.dispatch.stop()
+	b.hook.stop()
 	stop()
-	<-done
-	<-done
+	jobs.Wait()
 	return err
 }
