@@ -2,6 +2,8 @@ package bot
 
 import (
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
@@ -76,25 +78,31 @@ func (r *Request) Toast(text string) { r.toast = text }
 
 // parseCommand splits "/cmd@bot args" into "cmd" and "args". Text that is
 // not a command gives "". Command names are at most 32 of [a-z0-9_], as
-// Telegram allows; anything else is not a command.
+// Telegram allows, in either case of ASCII; anything else is not a
+// command. The name ends at the first white space of any kind (a space, a
+// line break, a tab, a no-break space).
 func parseCommand(text string) (cmd, args string) {
 	if !strings.HasPrefix(text, "/") {
 		return "", ""
 	}
-	head, rest, _ := strings.Cut(text[1:], " ")
-	if i := strings.IndexAny(head, "\n\t"); i >= 0 {
-		rest = head[i+1:] + " " + rest
-		head = head[:i]
+	head, rest := text[1:], ""
+	if i := strings.IndexFunc(head, unicode.IsSpace); i >= 0 {
+		_, n := utf8.DecodeRuneInString(head[i:])
+		head, rest = head[:i], head[i+n:]
 	}
 	head, _, _ = strings.Cut(head, "@")
-	head = strings.ToLower(head)
 	if head == "" || len(head) > 32 {
 		return "", ""
 	}
-	for _, c := range head {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+	name := []byte(head)
+	for i, c := range name {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			name[i] = c + 'a' - 'A'
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_':
+		default: // non-ASCII letters too: strings.ToLower would fold the Kelvin sign into "k"
 			return "", ""
 		}
 	}
-	return head, strings.TrimSpace(rest)
+	return string(name), strings.TrimSpace(rest)
 }

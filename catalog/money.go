@@ -16,14 +16,17 @@ const MaxPrice Money = 1_000_000_00
 // most two decimals.
 var ErrBadMoney = errors.New("not an amount in yuan with at most two decimals")
 
-// ParseYuan parses "88", "88.5" or "88.00" (an optional leading "¥" and
+// ParseYuan parses "88", "88.5" or "88.00" (one leading "¥" or "￥" and
 // surrounding spaces allowed) into fen. Negative amounts, exponents,
 // thousands separators and more than two decimals are refused, as are
 // amounts that do not fit.
 func ParseYuan(s string) (Money, error) {
 	s = strings.TrimSpace(s)
-	s = strings.TrimPrefix(s, "¥")
-	s = strings.TrimPrefix(s, "￥")
+	if t, ok := strings.CutPrefix(s, "¥"); ok {
+		s = strings.TrimSpace(t)
+	} else if t, ok := strings.CutPrefix(s, "￥"); ok {
+		s = strings.TrimSpace(t)
+	}
 	whole, frac, hasDot := strings.Cut(s, ".")
 	if whole == "" || len(whole) > 12 || !digits(whole) {
 		return 0, ErrBadMoney
