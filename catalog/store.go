@@ -5,7 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -14,17 +18,104 @@ import (
 
 // Store keeps villages and products in PostgreSQL. Its methods are safe
 // for concurrent use; every write runs in its own transaction.
+//
+// What visitors read on nearly every screen and changes rarely — the
+// villages, the visible products of a village or a category, the category
+// counts — is kept in memory for CacheFor after it was read. A write
+// through the store forgets it all at once; a write elsewhere (an order
+// taking stock, another process) shows within CacheFor, so a list may call
+// a product sold out, or not yet, for that long. Product, ProductBySKU,
+// Products, Search and everything staff read go to the database every
+// time: a product card, the cart and the checkout always show the stock
+// and price of the moment, and placing an order reads them again in its
+// transaction.
+//
+// The values returned from the cache share their Texts maps with it:
+// callers must not change them.
 type Store struct {
-	db *sqlx.DB
+	db *storeDB
+
+	// CacheFor is how long a read is kept (NewStore: DefaultCacheFor); 0
+	// turns the cache off. Set it before the store is used.
+	CacheFor time.Duration
 }
+
+// DefaultCacheFor is how long a Store keeps what visitors read.
+const DefaultCacheFor = time.Second
 
 // NewStore returns a Store on db.
 func NewStore(db *sqlx.DB) *Store {
-	return &Store{db: db}
+	return &Store{db: &storeDB{DB: db, cache: &readCache{entries: map[string]cacheEntry{}}}, CacheFor: DefaultCacheFor}
 }
 
-func transact(ctx context.Context, db *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
-	return pg.Transact(ctx, db, fn)
+// storeDB is the store's database handle. Every write of the store runs
+// in transact, which forgets the cached reads when it ends.
+type storeDB struct {
+	*sqlx.DB
+	cache *readCache
+}
+
+func transact(ctx context.Context, db *storeDB, fn func(tx *sqlx.Tx) error) error {
+	defer db.cache.forget()
+	return pg.Transact(ctx, db.DB, fn)
+}
+
+// readCache holds reads by key. Every write moves it to a new generation;
+// a read that began in an older one is not kept, so a read racing a write
+// never puts the state from before the write back in.
+type readCache struct {
+	mu      sync.Mutex
+	gen     uint64
+	entries map[string]cacheEntry
+}
+
+type cacheEntry struct {
+	v       any
+	expires time.Time
+}
+
+func (c *readCache) get(key string, now time.Time) (v any, gen uint64, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if ok && now.Before(e.expires) {
+		return e.v, c.gen, true
+	}
+	return nil, c.gen, false
+}
+
+func (c *readCache) put(key string, gen uint64, v any, expires time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen == c.gen {
+		c.entries[key] = cacheEntry{v: v, expires: expires}
+	}
+}
+
+func (c *readCache) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.entries)
+}
+
+// cached returns what read returns, from the cache when it was read less
+// than s.CacheFor ago. Errors are not kept. The cache holds a handful of
+// keys per village and category, so it needs no bound.
+func cached[T any](s *Store, key string, read func() (T, error)) (T, error) {
+	if s.CacheFor <= 0 {
+		return read()
+	}
+	now := time.Now()
+	v, gen, ok := s.db.cache.get(key, now)
+	if ok {
+		return v.(T), nil
+	}
+	fresh, err := read()
+	if err == nil {
+		s.db.cache.put(key, gen, fresh, now.Add(s.CacheFor))
+	}
+	return fresh, err
 }
 
 const villageColumns = `v.id, v.code, v.names, v.regions, v.stories, v.photo_file_id`
@@ -37,34 +128,50 @@ const productFrom = ` FROM products p JOIN villages v ON v.id = p.village_id`
 
 // Villages returns every village, ordered by code.
 func (s *Store) Villages(ctx context.Context) ([]Village, error) {
-	list := []Village{}
-	err := s.db.SelectContext(ctx, &list, `SELECT `+villageColumns+` FROM villages v ORDER BY v.code`)
-	if err != nil {
-		return nil, fmt.Errorf("catalog: villages: %w", err)
-	}
-	return list, nil
+	list, err := s.villages(ctx)
+	return slices.Clone(list), err
+}
+
+// villages is Villages, shared with the cache.
+func (s *Store) villages(ctx context.Context) ([]Village, error) {
+	return cached(s, "villages", func() ([]Village, error) {
+		list := []Village{}
+		err := s.db.SelectContext(ctx, &list, `SELECT `+villageColumns+` FROM villages v ORDER BY v.code`)
+		if err != nil {
+			return nil, fmt.Errorf("catalog: villages: %w", err)
+		}
+		return list, nil
+	})
 }
 
 // Village returns the village with id, or ErrNotFound.
 func (s *Store) Village(ctx context.Context, id int64) (Village, error) {
-	var v Village
-	err := s.db.GetContext(ctx, &v, `SELECT `+villageColumns+` FROM villages v WHERE v.id = $1`, id)
+	list, err := s.villages(ctx)
 	if err != nil {
-		return Village{}, fmt.Errorf("catalog: village %d: %w", id, notFound(err))
+		return Village{}, err
 	}
-	return v, nil
+	for _, v := range list {
+		if v.ID == id {
+			return v, nil
+		}
+	}
+	return Village{}, fmt.Errorf("catalog: village %d: %w", id, ErrNotFound)
 }
 
 // VillageByCode returns the village with code, or ErrNotFound. Codes are
 // lowercase, so "MAONA" finds maona.
 func (s *Store) VillageByCode(ctx context.Context, code string) (Village, error) {
 	code = strings.ToLower(strings.TrimSpace(code))
-	var v Village
-	err := s.db.GetContext(ctx, &v, `SELECT `+villageColumns+` FROM villages v WHERE v.code = $1`, code)
+	list, err := s.villages(ctx)
 	if err != nil {
-		return Village{}, fmt.Errorf("catalog: village %q: %w", code, notFound(err))
+		return Village{}, err
 	}
-	return v, nil
+	for _, v := range list {
+		if v.Code == code {
+			return v, nil
+		}
+	}
+	return Village{}, fmt.Errorf("catalog: village %q: %w", code, ErrNotFound)
 }
 
 // Product returns the product with id, hidden or not, or ErrNotFound.
@@ -119,29 +226,45 @@ func productBySKU(ctx context.Context, q sqlx.QueryerContext, sku string, forUpd
 }
 
 // ProductsByVillage returns the village's products ordered by SKU; with
-// visibleOnly, hidden ones are left out.
+// visibleOnly, hidden ones are left out (and the list may be up to
+// CacheFor old).
 func (s *Store) ProductsByVillage(ctx context.Context, villageID int64, visibleOnly bool) ([]Product, error) {
-	list := []Product{}
-	err := s.db.SelectContext(ctx, &list, `SELECT `+productColumns+productFrom+`
-		WHERE p.village_id = $1 AND (p.visible OR NOT $2)
-		ORDER BY p.sku`, villageID, visibleOnly)
-	if err != nil {
-		return nil, fmt.Errorf("catalog: products of village %d: %w", villageID, err)
+	read := func() ([]Product, error) {
+		list := []Product{}
+		err := s.db.SelectContext(ctx, &list, `SELECT `+productColumns+productFrom+`
+			WHERE p.village_id = $1 AND (p.visible OR NOT $2)
+			ORDER BY p.sku`, villageID, visibleOnly)
+		if err != nil {
+			return nil, fmt.Errorf("catalog: products of village %d: %w", villageID, err)
+		}
+		return list, nil
 	}
-	return list, nil
+	if !visibleOnly {
+		return read()
+	}
+	list, err := cached(s, fmt.Sprintf("village/%d", villageID), read)
+	return slices.Clone(list), err
 }
 
 // ProductsByCategory returns the products of category c ordered by SKU;
-// with visibleOnly, hidden ones are left out.
+// with visibleOnly, hidden ones are left out (and the list may be up to
+// CacheFor old).
 func (s *Store) ProductsByCategory(ctx context.Context, c Category, visibleOnly bool) ([]Product, error) {
-	list := []Product{}
-	err := s.db.SelectContext(ctx, &list, `SELECT `+productColumns+productFrom+`
-		WHERE p.category = $1 AND (p.visible OR NOT $2)
-		ORDER BY p.sku`, c, visibleOnly)
-	if err != nil {
-		return nil, fmt.Errorf("catalog: products of category %q: %w", c, err)
+	read := func() ([]Product, error) {
+		list := []Product{}
+		err := s.db.SelectContext(ctx, &list, `SELECT `+productColumns+productFrom+`
+			WHERE p.category = $1 AND (p.visible OR NOT $2)
+			ORDER BY p.sku`, c, visibleOnly)
+		if err != nil {
+			return nil, fmt.Errorf("catalog: products of category %q: %w", c, err)
+		}
+		return list, nil
 	}
-	return list, nil
+	if !visibleOnly || !c.Valid() {
+		return read()
+	}
+	list, err := cached(s, "category/"+string(c), read)
+	return slices.Clone(list), err
 }
 
 // Products returns every product, hidden ones too, ordered by SKU.
@@ -155,22 +278,26 @@ func (s *Store) Products(ctx context.Context) ([]Product, error) {
 }
 
 // CategoryCounts returns how many visible products each category holds;
-// a category without any is absent (and so counts 0).
+// a category without any is absent (and so counts 0). The counts may be
+// up to CacheFor old.
 func (s *Store) CategoryCounts(ctx context.Context) (map[Category]int, error) {
-	var rows []struct {
-		Category Category `db:"category"`
-		N        int      `db:"n"`
-	}
-	err := s.db.SelectContext(ctx, &rows, `SELECT p.category, count(*) AS n
-		FROM products p WHERE p.visible GROUP BY p.category`)
-	if err != nil {
-		return nil, fmt.Errorf("catalog: category counts: %w", err)
-	}
-	counts := make(map[Category]int, len(rows))
-	for _, r := range rows {
-		counts[r.Category] = r.N
-	}
-	return counts, nil
+	counts, err := cached(s, "categories", func() (map[Category]int, error) {
+		var rows []struct {
+			Category Category `db:"category"`
+			N        int      `db:"n"`
+		}
+		err := s.db.SelectContext(ctx, &rows, `SELECT p.category, count(*) AS n
+			FROM products p WHERE p.visible GROUP BY p.category`)
+		if err != nil {
+			return nil, fmt.Errorf("catalog: category counts: %w", err)
+		}
+		counts := make(map[Category]int, len(rows))
+		for _, r := range rows {
+			counts[r.Category] = r.N
+		}
+		return counts, nil
+	})
+	return maps.Clone(counts), err
 }
 
 // notFound turns sql.ErrNoRows into ErrNotFound.
