@@ -169,6 +169,7 @@ func New(o Options) (*Bot, error) {
 	b.handler = chain(b.router.Route, b.logUpdates, b.answerCallbacks, b.recoverPanics)
 	b.dispatch = newDispatcher(cmp(o.Workers, 16), cmp(o.MaxPending, 1024), b.HandleUpdate)
 	b.dispatch.metrics = o.Metrics
+	o.Telegram.Metrics = o.Metrics
 	b.hook = newWebhook(b, cmp(o.Workers, 16), cmp(o.MaxPending, 1024))
 	return b, nil
 }
