@@ -579,3 +579,54 @@ func TestWebhookReplicasHandleEachUpdateOnceInOrder(t *testing.T) {
 		t.Error("nothing was delivered by webhook")
 	}
 }
+
+// When the bot has all the updates it may hold, the webhook still answers
+// within a second: one process answers 503, so Telegram sends the update
+// again later; replicas answer 200 for an update that is safe in the
+// shared queue, and handle it once there is room.
+func TestWebhookWhenFull(t *testing.T) {
+	t.Parallel()
+	small := func(o *bot.Options) { o.Workers, o.MaxPending = 1, 1 }
+	for _, tc := range []struct {
+		name  string
+		share sharing
+		want  int
+	}{
+		{"one process refuses with 503", locked, http.StatusServiceUnavailable},
+		{"replicas queue it", queued, http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := startCluster(t, 1, tc.share, small)
+			p := c.procs[0]
+			busy, other := c.user(6401, "en"), c.user(6402, "en")
+			holder := bot.NewRedisChatLocker(newRedis(t), c.prefix, 0)
+			unlock, err := holder.Lock(context.Background(), busy.ID())
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The one worker waits for the busy chat's lock.
+			if code, _ := c.post(p, c.secret, textUpdate(940_001, busy, "/start")); code != http.StatusOK {
+				t.Fatalf("first update: status %d, want 200", code)
+			}
+			code, took := c.post(p, c.secret, textUpdate(940_002, other, "/start"))
+			if code != tc.want {
+				t.Errorf("update while full: status %d, want %d", code, tc.want)
+			}
+			if took > 900*time.Millisecond {
+				t.Errorf("update while full answered after %v, want under a second", took)
+			}
+			unlock()
+			c.waitText(busy, "Welcome")
+			if tc.want == http.StatusOK {
+				c.waitText(other, "Welcome") // taken up from the queue
+			} else {
+				// Telegram sends it again; now there is room.
+				if code, _ := c.post(p, c.secret, textUpdate(940_002, other, "/start")); code != http.StatusOK {
+					t.Errorf("update sent again: status %d, want 200", code)
+				}
+				c.waitText(other, "Welcome")
+			}
+		})
+	}
+}
