@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"villagebot/bot"
 	"villagebot/bot/telegramtest"
 )
 
@@ -16,8 +17,7 @@ import (
 // never sent twice.
 func TestABroadcastArrivesOnceWithinTelegramsLimits(t *testing.T) {
 	t.Parallel()
-	h := start(t)
-	h.srv.SetRateLimit(telegramtest.TelegramRateLimit())
+	h := startLimited(t)
 	// Two 429s Telegram sends all the same (its limits are not exactly
 	// the documented ones): the first two sends must be retried.
 	h.srv.FailNext("sendMessage", 2, 429, 1)
@@ -79,8 +79,7 @@ func TestABroadcastArrivesOnceWithinTelegramsLimits(t *testing.T) {
 // control.
 func TestQuickNavigationGetsEveryAnswer(t *testing.T) {
 	t.Parallel()
-	h := start(t)
-	h.srv.SetRateLimit(telegramtest.TelegramRateLimit())
+	h := startLimited(t)
 	u := h.user(7101, "en")
 	u.Send("/start")
 	menu := h.waitText(u, "Welcome")
@@ -172,6 +171,24 @@ func TestTheTokenIsNeverLogged(t *testing.T) {
 	if st := h.srv.Stats(); st.Dropped < 3 || st.TooManyRequests < 3 {
 		t.Errorf("stats = %+v, want the refused, dropped and 429 calls", st)
 	}
+}
+
+// startLimited is the harness with the server's flood control on and the
+// bot keeping to Telegram's limits (DefaultLimits), whatever limits the
+// harness gives other tests.
+func startLimited(t *testing.T) *harness {
+	h := start(t)
+	h.stop()
+	h.tune = append(h.tune, func(o *bot.Options) {
+		tg, err := bot.NewTelegram(context.Background(), h.srv.URL(), h.srv.Token(), h.log, bot.WithLimits(bot.DefaultLimits()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Telegram = tg
+	})
+	h.run()
+	h.srv.SetRateLimit(telegramtest.TelegramRateLimit())
+	return h
 }
 
 // waitFor waits until cond holds, checking it often, or fails t at the
