@@ -48,8 +48,8 @@ import (
 //
 // Memory: a chat's state is dropped once its bucket is full again and
 // nobody waits for it — such a chat behaves exactly like one never seen —
-// so the bot keeps state only for chats it wrote to in the last few
-// seconds (a minute for groups), however many chats it has.
+// so the bot keeps state only for the chats it wrote to in the last few
+// seconds (burst × interval), however many chats it has.
 
 // Limits are how fast the bot writes to Telegram. Zero fields take the
 // defaults of SPEC §8.

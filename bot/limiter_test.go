@@ -678,3 +678,25 @@ func value(t *testing.T, m prometheus.Metric) float64 {
 	}
 	return d.Gauge.GetValue()
 }
+
+func TestAPanickingCallGivesItsChatsTurnBack(t *testing.T) {
+	t.Parallel()
+	clk := newFakeClock(true)
+	srv := telegramtest.NewServer(telegramtest.WithClock(clk.now))
+	defer srv.Close()
+	u := srv.AddUser(telegramtest.UserConfig{ID: 1001, Started: true})
+	tg, _ := newTestTelegram(t, srv, clk, Limits{})
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the call's panic was swallowed")
+			}
+		}()
+		_ = tg.do(context.Background(), "sendMessage", u.ID(), false, func() error { panic("boom") })
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := tg.Send(ctx, tgbotapi.NewMessage(u.ID(), "after the panic")); err != nil {
+		t.Fatalf("the next send to the chat: %v", err)
+	}
+}

@@ -145,15 +145,7 @@ func (t *Telegram) do(ctx context.Context, method string, chatID int64, safe boo
 				return &CallError{Method: method, Err: err}
 			}
 		}
-		err := call()
-		if err != nil {
-			err = t.scrub(err)
-		}
-		result, retryAfter := outcome(err)
-		t.Metrics.outbound(method, result)
-		if p != nil {
-			p.done(retryAfter)
-		}
+		result, retryAfter, err := t.callOnce(method, p, call)
 		wait := retryAfter
 		switch result {
 		case "ok":
@@ -172,18 +164,32 @@ func (t *Telegram) do(ctx context.Context, method string, chatID int64, safe boo
 		default:
 			return &CallError{Method: method, Err: err}
 		}
-		if t.lim.check(ctx, chatID, start, t.clock.now(), t.clock.now().Add(wait)) != nil {
-			return &CallError{Method: method, Err: err}
+		if now := t.clock.now(); t.lim.check(ctx, chatID, start, now, now.Add(wait)) != nil {
+			return &CallError{Method: method, Err: err} // it would wait too long
 		}
 		attrs := []any{"method", method, "attempt", attempt, "wait", max(wait, retryAfter), "err", err}
 		if chatID != 0 {
 			attrs = append(attrs, "chat_id", chatID)
 		}
 		t.log.Warn("telegram call retried", attrs...)
-		if err := t.clock.sleep(ctx, wait); err != nil {
+		if t.clock.sleep(ctx, wait) != nil {
 			return &CallError{Method: method, Err: err}
 		}
 	}
+}
+
+// callOnce makes one try of call and names its result. The permit, if
+// any, is given back whatever happens, a panic included.
+func (t *Telegram) callOnce(method string, p *permit, call func() error) (result string, retryAfter time.Duration, err error) {
+	if p != nil {
+		defer func() { p.done(retryAfter) }()
+	}
+	if err = call(); err != nil {
+		err = t.scrub(err)
+	}
+	result, retryAfter = outcome(err)
+	t.Metrics.outbound(method, result)
+	return result, retryAfter, err
 }
 
 // retry is do for a call to no chat in particular.
