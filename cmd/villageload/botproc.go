@@ -7,6 +7,7 @@ import (
 	"html"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -48,6 +49,7 @@ const (
 	childWrkEnv  = "VILLAGELOAD_WORKERS"
 	childCPUEnv  = "VILLAGELOAD_CPUPROFILE"
 	childMemEnv  = "VILLAGELOAD_MEMPROFILE"
+	childHookEnv = "VILLAGELOAD_WEBHOOK"
 )
 
 // botSpec is what a bot process needs to know.
@@ -61,6 +63,7 @@ type botSpec struct {
 	Workers    int
 	CPUProfile string
 	MemProfile string
+	Webhook    bool // receive updates by webhook rather than long polling
 }
 
 // botProc is a running bot: a child process, or goroutines of this one.
@@ -116,6 +119,7 @@ func startChild(spec botSpec, logs *logSink) (*botProc, error) {
 		childWrkEnv+"="+strconv.Itoa(spec.Workers),
 		childCPUEnv+"="+spec.CPUProfile,
 		childMemEnv+"="+spec.MemProfile,
+		childHookEnv+"="+strconv.FormatBool(spec.Webhook),
 	)
 	cmd.Stdout = logs
 	stderr, err := cmd.StderrPipe()
@@ -176,6 +180,7 @@ func runChild(role string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	workers, _ := strconv.Atoi(os.Getenv(childWrkEnv))
+	webhook, _ := strconv.ParseBool(os.Getenv(childHookEnv))
 	spec := botSpec{
 		Role:       role,
 		APIURL:     os.Getenv(childAPIEnv),
@@ -186,6 +191,7 @@ func runChild(role string) int {
 		Workers:    workers,
 		CPUProfile: os.Getenv(childCPUEnv),
 		MemProfile: os.Getenv(childMemEnv),
+		Webhook:    webhook,
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ready := make(chan error, 1)
@@ -254,10 +260,11 @@ func writeHeapProfile(path string) error {
 	return f.Close()
 }
 
-// serveVillagebot builds villagebot as `villagebot serve` does in long
-// polling mode (see cmd/villagebot's openApp): catalog and orders stores on
-// PostgreSQL, Redis sessions, the messages, Prometheus metrics, and runs it
-// by long polling, with -workers workers.
+// serveVillagebot builds villagebot as `villagebot serve` does (see
+// cmd/villagebot's openApp): catalog and orders stores on PostgreSQL, Redis
+// sessions, the messages, Prometheus metrics, -workers workers, and runs
+// it by long polling, or with spec.Webhook by webhook with the chat lock
+// and queue in Redis, as serve does when WEBHOOK_URL is set.
 //
 // One thing differs: the outbound limiter is lifted. With Telegram's own
 // limits (bot.DefaultLimits: 30 messages a second in all, 1 a second to a
@@ -285,7 +292,7 @@ func serveVillagebot(ctx context.Context, spec botSpec, log *slog.Logger, ready 
 	if err != nil {
 		return fail(err)
 	}
-	b, err := bot.New(bot.Options{
+	opts := bot.Options{
 		Telegram: tg,
 		Catalog:  catalog.NewStore(db),
 		Orders:   orders.NewStore(db),
@@ -294,12 +301,49 @@ func serveVillagebot(ctx context.Context, spec botSpec, log *slog.Logger, ready 
 		Log:      log,
 		Metrics:  bot.NewMetrics(prometheus.NewRegistry()),
 		Workers:  spec.Workers,
-	})
+	}
+	if spec.Webhook {
+		opts.Locker = bot.NewRedisChatLocker(rdb, spec.Prefix, 0)
+		opts.Queue = bot.NewRedisChatQueue(rdb, spec.Prefix)
+	}
+	b, err := bot.New(opts)
 	if err != nil {
 		return fail(err)
 	}
+	if spec.Webhook {
+		return serveWebhook(ctx, b, ready)
+	}
 	ready <- nil
 	return b.Run(ctx, 8*time.Second)
+}
+
+// serveWebhook takes updates in over HTTP on 127.0.0.1, registers that
+// as the webhook, and runs until ctx ends; then it stops the listener
+// first and the bot after, as serve does.
+func serveWebhook(ctx context.Context, b *bot.Bot, ready chan<- error) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		ready <- err
+		return err
+	}
+	secret := randomHex(16)
+	hs := &http.Server{Handler: b.WebhookHandler(secret), ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	if err := b.SetWebhook(ctx, "http://"+ln.Addr().String()+"/telegram", secret, 0); err != nil {
+		hs.Close()
+		ready <- err
+		return err
+	}
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() { done <- b.RunWebhook(runCtx, 8*time.Second) }()
+	ready <- nil
+	<-ctx.Done()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	hs.Shutdown(shutdownCtx)
+	stop()
+	return <-done
 }
 
 // unlimited are outbound limits the load never reaches.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 )
 
 var errNotPlaced = errors.New("no order: the bot reported a shortage")
@@ -12,6 +13,13 @@ var errNotPlaced = errors.New("no order: the bot reported a shortage")
 // found on the screen the bot last showed, by their callback data's kind
 // (see bot/callback.go, cart.go, checkout.go), so the users press what a
 // person would see, never forged data.
+
+// buttonNames name the steps of pressing a button, by its kind.
+var buttonNames = map[string]string{
+	"vl": "villages", "v": "village page", "p": "product card", "m": "menu",
+	"cl": "categories", "c": "category", "s": "search prompt",
+	"a": "add to cart", "k": "cart", "co": "checkout", "cd": "delivery", "cc": "confirm",
+}
 
 // searches are what browsing users look for, in the three languages; one
 // finds nothing.
@@ -122,7 +130,13 @@ func (u *vuser) pressData(ctx context.Context, data string) error {
 		}
 	}
 	if !found {
-		return &stepError{"press " + data, errNoButton}
+		return &stepError{buttonNames[kindOf(data)], errNoButton}
 	}
-	return u.click(ctx, "press "+data, scr.ID, data)
+	return u.click(ctx, buttonNames[kindOf(data)], scr.ID, data)
+}
+
+// kindOf is the kind of callback data: what comes before the first ":".
+func kindOf(data string) string {
+	kind, _, _ := strings.Cut(data, ":")
+	return kind
 }

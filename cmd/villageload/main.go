@@ -79,6 +79,7 @@ type Config struct {
 	Echo     bool          // measure the echo bot first
 	Sessions int           // then make this many users with a session and a cart
 	InProc   bool          // run the bot in this process
+	Webhook  bool          // the bot receives updates by webhook
 	Timeout  time.Duration // how long a user waits for a reply
 
 	DatabaseURL string // PostgreSQL server; a database of its own is created there
@@ -122,6 +123,7 @@ Flags:
 	fs.Float64Var(&c.Rate, "rate", 0, "updates/s all users make together, paced (0: each user acts as soon as answered)")
 	fs.BoolVar(&c.Echo, "echo", true, "measure the bare echo bot first, for the ratio")
 	fs.IntVar(&c.Sessions, "sessions", 0, "then this many distinct users /start and add to the cart; their sessions stay live")
+	fs.BoolVar(&c.Webhook, "webhook", false, "the bot receives updates by webhook (with the Redis chat lock and queue, as serve with WEBHOOK_URL) instead of long polling")
 	fs.BoolVar(&c.InProc, "inproc", false, "run the bot in this process (memory is then the whole process's)")
 	fs.DurationVar(&c.Timeout, "timeout", 10*time.Second, "how long a user waits for a reply before giving up on a journey")
 	fs.StringVar(&c.DatabaseURL, "database-url", envOr("VILLAGELOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server (a database villageload_<random> is created there and dropped)")

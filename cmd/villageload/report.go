@@ -21,21 +21,34 @@ type Phase struct {
 	Window  time.Duration // the measured time
 	Made    int64         // updates made in it
 	Updates int           // of those, answered (the bot's first reply seen)
+	Open    int           // of those, unanswered at the end; in the percentiles with the time waited so far
+	Stuck   int           // updates unanswered for over a second at the end, made in the window or before
 	Orders  int           // orders confirmed in it
 	Short   int           // checkouts refused for want of stock
 	P50     time.Duration // from the update made to the bot's first reply
 	P95     time.Duration
 	P99     time.Duration
 	Max     time.Duration
-	LagP99  time.Duration // the watcher's own delay: event made → seen
-	LagMax  time.Duration
-	Errors  map[string]int     // failed journey steps
-	Done    map[string]int     // journeys completed, by name
-	Calls   map[string]float64 // Bot API calls per update, by method
-	CPU     cpuUse
-	Mem     mem
+	// Done50 and Done99 are from the update made to the end of its step
+	// (the reply the user waits for before acting again), p50 and p99.
+	Done50, Done99 time.Duration
+	LagP99         time.Duration // the watcher's own delay: event made → seen
+	LagMax         time.Duration
+	Errors         map[string]int     // failed journey steps
+	Done           map[string]int     // journeys completed, by name
+	Calls          map[string]float64 // Bot API calls per update, by method
+	Steps          []StepLatency      // by journey step, slowest p99 first
+	CPU            cpuUse
+	Mem            mem
 	// Violations are requests the in-memory Telegram refused as wrong.
 	Violations int
+}
+
+// StepLatency is the latency of one kind of update.
+type StepLatency struct {
+	Step     string
+	N        int
+	P50, P99 time.Duration
 }
 
 // UpdatesPerSec is answered updates per second of the measured time.
@@ -51,17 +64,39 @@ func (r *recorder) phase(name string, users int, rate float64) *Phase {
 	from, to := r.start.UnixNano(), r.end.Load()
 	p := &Phase{Name: name, Users: users, Rate: rate, Window: time.Duration(to - from), Made: r.counted.Load(), Errors: maps.Clone(r.errs), Done: maps.Clone(r.done), Short: r.short}
 	var lats []time.Duration
+	byStep := map[string][]time.Duration{}
 	for _, s := range r.samples {
-		if s.at >= from && s.at < to {
-			lats = append(lats, s.lat)
+		if s.open && s.lat > time.Second {
+			p.Stuck++
 		}
+		if s.at < from || s.at >= to {
+			continue
+		}
+		if s.open {
+			p.Open++
+		}
+		lats = append(lats, s.lat)
+		byStep[s.step] = append(byStep[s.step], s.lat)
 	}
-	p.Updates = len(lats)
+	for step, l := range byStep {
+		slices.Sort(l)
+		p.Steps = append(p.Steps, StepLatency{Step: step, N: len(l), P50: pct(l, 50), P99: pct(l, 99)})
+	}
+	slices.SortFunc(p.Steps, func(a, b StepLatency) int { return int(b.P99 - a.P99) })
+	p.Updates = len(lats) - p.Open
 	slices.Sort(lats)
 	p.P50, p.P95, p.P99 = pct(lats, 50), pct(lats, 95), pct(lats, 99)
 	if len(lats) > 0 {
 		p.Max = lats[len(lats)-1]
 	}
+	var done []time.Duration
+	for _, s := range r.completions {
+		if s.at >= from && s.at < to {
+			done = append(done, s.lat)
+		}
+	}
+	slices.Sort(done)
+	p.Done50, p.Done99 = pct(done, 50), pct(done, 99)
 	for _, t := range r.orders {
 		if n := t.UnixNano(); n >= from && n < to {
 			p.Orders++
@@ -261,8 +296,12 @@ func (r *Report) Print(w io.Writer) {
 	if c.Hot {
 		hot = "one hot product"
 	}
-	fmt.Fprintf(w, "\nvillageload: mix=%s (%s) users=%d rate=%s workers=%d warmup=%v duration=%v cpus=%d bot=%s\n",
-		c.Mix, hot, c.Users, rateText(c.Rate), c.Workers, c.Warmup, c.Duration, runtime.NumCPU(), where)
+	receive := "long polling"
+	if c.Webhook {
+		receive = "webhook"
+	}
+	fmt.Fprintf(w, "\nvillageload: mix=%s (%s) users=%d rate=%s workers=%d warmup=%v duration=%v cpus=%d bot=%s, %s\n",
+		c.Mix, hot, c.Users, rateText(c.Rate), c.Workers, c.Warmup, c.Duration, runtime.NumCPU(), where, receive)
 	fmt.Fprintf(w, "load average before %s, after %s\n\n", r.Load1, r.Load15)
 	fmt.Fprintf(w, "%-26s %6s %8s %10s %9s %8s %8s %8s %8s %10s %10s\n", "phase", "users", "updates", "updates/s", "orders/s", "p50", "p95", "p99", "max", "rss", "peak rss")
 	for _, p := range []*Phase{r.Echo, r.Load, r.Sessions} {
@@ -284,7 +323,7 @@ func (r *Report) Print(w io.Writer) {
 		if p == nil {
 			continue
 		}
-		fmt.Fprintf(w, "%s: %d updates made in %.1fs, %d answered", p.Name, p.Made, p.Window.Seconds(), p.Updates)
+		fmt.Fprintf(w, "%s: %d updates made in %.1fs, %d answered, %d waiting at the end (%d of all for over 1s)", p.Name, p.Made, p.Window.Seconds(), p.Updates, p.Open, p.Stuck)
 		if p.Orders > 0 || p.Short > 0 {
 			fmt.Fprintf(w, ", %d orders, %d refused short", p.Orders, p.Short)
 		}
@@ -293,11 +332,23 @@ func (r *Report) Print(w io.Writer) {
 		if c.InProc {
 			fmt.Fprint(w, " (bot and generator are one process)")
 		}
+		if rate := p.UpdatesPerSec(); rate > 0 {
+			per := func(cores float64) string { return fmt.Sprintf("%.3f", cores/rate*1000) }
+			fmt.Fprintf(w, "; cpu ms per update: bot %s, generator %s, postgres %s, redis %s", per(p.CPU.Bot), per(p.CPU.Self), per(p.CPU.Postgres), per(p.CPU.Redis))
+		}
 		fmt.Fprintf(w, "; watcher lag p99 %s max %s\n", ms(p.LagP99), ms(p.LagMax))
+		fmt.Fprintf(w, "  to the end of the step (the reply waited for): p50 %s, p99 %s\n", ms(p.Done50), ms(p.Done99))
 		if len(p.Calls) > 0 {
 			fmt.Fprint(w, "  Bot API calls per update:")
 			for _, k := range slices.Sorted(maps.Keys(p.Calls)) {
 				fmt.Fprintf(w, " %s %.2f", k, p.Calls[k])
+			}
+			fmt.Fprintln(w)
+		}
+		if len(p.Steps) > 1 {
+			fmt.Fprint(w, "  by step (p50/p99):")
+			for _, st := range p.Steps {
+				fmt.Fprintf(w, " %s %s/%s;", st.Step, ms(st.P50), ms(st.P99))
 			}
 			fmt.Fprintln(w)
 		}

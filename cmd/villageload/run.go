@@ -96,6 +96,7 @@ func (m *Main) villagebotPhases(ctx context.Context, rep *Report, load bool) err
 		Role: roleBot, APIURL: srv.URL(), Token: srv.Token(),
 		DBURL: m.env.dbURL, RedisURL: m.env.redisURL, Prefix: m.env.prefix,
 		Workers: c.Workers, CPUProfile: c.CPUProfile, MemProfile: c.MemProfile,
+		Webhook: c.Webhook,
 	}
 	proc, err := startBot(ctx, spec, c.InProc, m.logs)
 	if err != nil {
@@ -184,6 +185,7 @@ func (m *Main) drive(ctx context.Context, srv *telegramtest.Server, pid int, nam
 	}
 	stoppedAt := time.Now()
 	rec.close(stoppedAt)
+	fl.censor(stoppedAt)
 	cpu1, calls1 := sampleCPU(pid), srv.Stats()
 	stopUsers()
 	wg.Wait()

@@ -86,9 +86,9 @@ func (f *fleet) event(ev telegramtest.Event) {
 	u.mu.Lock()
 	if u.waitingFirst {
 		u.waitingFirst = false
-		f.rec.reply(u.actAt, now)
+		f.rec.reply(u.step, u.actAt, now)
 	}
-	u.events = append(u.events, ev)
+	u.events = append(u.events, timedEvent{ev, now})
 	switch ev.Kind {
 	case telegramtest.MessageSent, telegramtest.MessageEdited:
 		if len(ev.Message.InlineKeyboard) > 0 {
@@ -108,6 +108,23 @@ func (f *fleet) event(ev telegramtest.Event) {
 	}
 }
 
+// censor records, for every user still waiting for the bot's first reply
+// when the measured time ended, the time waited so far: an update the bot
+// sits on must weigh in the percentiles, not drop out of them.
+func (f *fleet) censor(end time.Time) {
+	f.mu.RLock()
+	users := f.users
+	f.mu.RUnlock()
+	for _, u := range users {
+		u.mu.Lock()
+		if u.waitingFirst {
+			u.waitingFirst = false
+			f.rec.unanswered(u.step, u.actAt, end)
+		}
+		u.mu.Unlock()
+	}
+}
+
 // vuser is one simulated user: a goroutine that acts, then waits for the
 // bot's answer on its wake channel.
 type vuser struct {
@@ -120,9 +137,10 @@ type vuser struct {
 	next  time.Time     // when the next action is due
 
 	mu           sync.Mutex
+	step         string               // what the latest action was
 	actAt        time.Time            // when the latest action was made
 	waitingFirst bool                 // no bot event since it yet
-	events       []telegramtest.Event // bot events since it
+	events       []timedEvent         // bot events since it
 	screen       telegramtest.Message // the newest bot message with inline buttons
 }
 
@@ -166,15 +184,16 @@ func (u *vuser) pace(ctx context.Context) error {
 	return nil
 }
 
-// act makes one update: it notes the time and forgets the events of the
-// previous action, then runs do (a Send or a Press).
-func (u *vuser) act(ctx context.Context, do func()) error {
+// act makes one update, the journey's step: it notes the time and forgets
+// the events of the previous action, then runs do (a Send or a Press).
+func (u *vuser) act(ctx context.Context, step string, do func()) error {
 	if err := u.pace(ctx); err != nil {
 		return err
 	}
 	u.f.rec.acted()
 	u.mu.Lock()
 	u.events = u.events[:0]
+	u.step = step
 	u.actAt = time.Now()
 	u.waitingFirst = true
 	u.mu.Unlock()
@@ -182,17 +201,22 @@ func (u *vuser) act(ctx context.Context, do func()) error {
 	return nil
 }
 
-// await waits until done holds for the bot's events since the action.
-func (u *vuser) await(ctx context.Context, done func([]telegramtest.Event) bool) error {
+// await waits for a bot event since the action that done accepts, and
+// records the time from the action to it: the step's completion.
+func (u *vuser) await(ctx context.Context, done func(telegramtest.Event) bool) error {
 	timer := time.NewTimer(u.f.rec.timeout)
 	defer timer.Stop()
 	for {
 		u.mu.Lock()
-		ok := done(u.events)
-		u.mu.Unlock()
-		if ok {
-			return nil
+		for _, ev := range u.events {
+			if done(ev.Event) {
+				step, at := u.step, u.actAt
+				u.mu.Unlock()
+				u.f.rec.complete(step, at, ev.at)
+				return nil
+			}
 		}
+		u.mu.Unlock()
 		select {
 		case <-u.wake:
 		case <-timer.C:
@@ -203,18 +227,19 @@ func (u *vuser) await(ctx context.Context, done func([]telegramtest.Event) bool)
 	}
 }
 
+// timedEvent is a bot event and when the watcher saw it.
+type timedEvent struct {
+	telegramtest.Event
+	at time.Time
+}
+
 // send sends text and waits for a bot message that want accepts.
 func (u *vuser) send(ctx context.Context, step, text string, want func(telegramtest.Message) bool) error {
-	if err := u.act(ctx, func() { u.tg.Send(text) }); err != nil {
+	if err := u.act(ctx, step, func() { u.tg.Send(text) }); err != nil {
 		return err
 	}
-	err := u.await(ctx, func(evs []telegramtest.Event) bool {
-		for _, ev := range evs {
-			if (ev.Kind == telegramtest.MessageSent || ev.Kind == telegramtest.MessageEdited) && want(ev.Message) {
-				return true
-			}
-		}
-		return false
+	err := u.await(ctx, func(ev telegramtest.Event) bool {
+		return (ev.Kind == telegramtest.MessageSent || ev.Kind == telegramtest.MessageEdited) && want(ev.Message)
 	})
 	if err != nil {
 		return &stepError{step, err}
@@ -236,10 +261,14 @@ func (u *vuser) press(ctx context.Context, kind string) error {
 			}
 		}
 	}
-	if len(choices) == 0 {
-		return &stepError{"press " + kind, errNoButton}
+	step := buttonNames[kind]
+	if step == "" {
+		step = "press " + kind
 	}
-	return u.click(ctx, "press "+kind, scr.ID, choices[u.rng.IntN(len(choices))])
+	if len(choices) == 0 {
+		return &stepError{step, errNoButton}
+	}
+	return u.click(ctx, step, scr.ID, choices[u.rng.IntN(len(choices))])
 }
 
 // click presses the button with data on message msgID and waits for the
@@ -247,19 +276,14 @@ func (u *vuser) press(ctx context.Context, kind string) error {
 func (u *vuser) click(ctx context.Context, step string, msgID int, data string) error {
 	var qid string
 	var perr error
-	if err := u.act(ctx, func() { qid, perr = u.tg.PressData(msgID, data) }); err != nil {
+	if err := u.act(ctx, step, func() { qid, perr = u.tg.PressData(msgID, data) }); err != nil {
 		return err
 	}
 	if perr != nil {
 		return &stepError{step, perr}
 	}
-	err := u.await(ctx, func(evs []telegramtest.Event) bool {
-		for _, ev := range evs {
-			if ev.Kind == telegramtest.CallbackAnswered && ev.Answer.QueryID == qid {
-				return true
-			}
-		}
-		return false
+	err := u.await(ctx, func(ev telegramtest.Event) bool {
+		return ev.Kind == telegramtest.CallbackAnswered && ev.Answer.QueryID == qid
 	})
 	if err != nil {
 		return &stepError{step, err}
@@ -310,19 +334,39 @@ type recorder struct {
 	full    chan struct{} // closed when limit is reached
 	counted atomic.Int64  // updates made in the window
 
-	mu      sync.Mutex
-	samples []sample
-	lags    []time.Duration
-	orders  []time.Time
-	short   int
-	errs    map[string]int
-	done    map[string]int // journeys completed, by name
-	fullOne sync.Once
+	mu          sync.Mutex
+	samples     []sample // first replies
+	completions []sample // steps' ends
+	lags        []time.Duration
+	orders      []time.Time
+	short       int
+	errs        map[string]int
+	done        map[string]int // journeys completed, by name
+	fullOne     sync.Once
 }
 
 type sample struct {
-	at  int64 // the action, unix ns
-	lat time.Duration
+	step string
+	at   int64 // the action, unix ns
+	lat  time.Duration
+	open bool // no reply yet when the measured time ended: lat is a lower bound
+}
+
+// unanswered records an update without a reply when the measured time
+// ended, with the time it waited until then.
+func (r *recorder) unanswered(step string, at, end time.Time) {
+	r.mu.Lock()
+	r.samples = append(r.samples, sample{step: step, at: at.UnixNano(), lat: end.Sub(at), open: true})
+	r.mu.Unlock()
+}
+
+// complete records the time from an action to the end of its step (the
+// reply the user waited for: the answer to a button, the message asked
+// for).
+func (r *recorder) complete(step string, at, done time.Time) {
+	r.mu.Lock()
+	r.completions = append(r.completions, sample{step: step, at: at.UnixNano(), lat: done.Sub(at)})
+	r.mu.Unlock()
 }
 
 func newRecorder(start time.Time, limit int, timeout time.Duration) *recorder {
@@ -339,9 +383,9 @@ func (r *recorder) acted() {
 	}
 }
 
-func (r *recorder) reply(at, now time.Time) {
+func (r *recorder) reply(step string, at, now time.Time) {
 	r.mu.Lock()
-	r.samples = append(r.samples, sample{at: at.UnixNano(), lat: now.Sub(at)})
+	r.samples = append(r.samples, sample{step: step, at: at.UnixNano(), lat: now.Sub(at)})
 	r.mu.Unlock()
 }
 
