@@ -59,6 +59,9 @@ func (s *Session) add(p catalog.Product, qty int) int {
 
 // addToCart is the product card's "add" button.
 func (b *Bot) addToCart(ctx context.Context, r *Request) error {
+	if err := r.Session.keepable(); err != nil {
+		return err
+	}
 	p, qty, err := b.pressedProduct(ctx, r)
 	if err != nil {
 		return err
@@ -194,7 +197,7 @@ func (b *Bot) cartQty(ctx context.Context, r *Request) error {
 	}
 	i := r.Session.cartLine(id)
 	if i < 0 {
-		return errStale
+		return r.Session.stale()
 	}
 	if qty == 0 {
 		r.Session.Cart = append(r.Session.Cart[:i], r.Session.Cart[i+1:]...)

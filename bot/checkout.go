@@ -38,6 +38,9 @@ func newToken() string {
 // checkout starts the checkout: name → phone → delivery → hotel or
 // address → summary → confirm.
 func (b *Bot) checkout(ctx context.Context, r *Request) error {
+	if err := r.Session.keepable(); err != nil {
+		return err
+	}
 	if len(r.Session.Cart) == 0 {
 		return b.showCart(ctx, r)
 	}
@@ -103,6 +106,9 @@ func (b *Bot) checkoutPhone(ctx context.Context, r *Request) error {
 // user's own.
 func (b *Bot) contact(ctx context.Context, r *Request) error {
 	if r.Session.Flow != "checkout" || r.Session.Step != "phone" {
+		if r.Session.restarted() {
+			return errSessionLost // the "share my phone" button of a checkout the bot forgot
+		}
 		return b.unknown(ctx, r)
 	}
 	c := r.Message.Contact
@@ -130,8 +136,11 @@ func (b *Bot) gotPhone(ctx context.Context, r *Request, phone string) error {
 // checkoutDelivery is a press on a delivery button.
 func (b *Bot) checkoutDelivery(ctx context.Context, r *Request) error {
 	i, ok := r.Data.Int(0, len(deliveries)-1)
-	if !ok || r.Session.Flow != "checkout" || r.Session.Step != "delivery" {
+	if !ok {
 		return errStale
+	}
+	if r.Session.Flow != "checkout" || r.Session.Step != "delivery" {
+		return r.Session.stale()
 	}
 	d := deliveries[i]
 	r.Session.Set("delivery", string(d))
@@ -223,9 +232,19 @@ func (b *Bot) confirmOrder(ctx context.Context, r *Request, flow string,
 		return err
 	}
 	if r.Session.Flow != flow || r.Session.Step != "confirm" || r.Session.Data["token"] != token {
-		return errStale
+		return r.Session.stale()
 	}
-	o, created, err := b.orders.Place(ctx, request(r, token))
+	req := request(r, token)
+	o, created, err := b.orders.Place(ctx, req)
+	if err != nil && isConnError(err) && ctx.Err() == nil {
+		// The connection broke (a restart, a failover, a terminated
+		// backend), perhaps after the commit: placing is idempotent by
+		// token, so ask once more, on a fresh connection. What this press
+		// committed is the user's new order either way.
+		b.log.Warn("placing an order: connection lost, trying again", "chat_id", r.ChatID, "err", err)
+		o, created, err = b.orders.Place(ctx, req)
+		created = created || err == nil
+	}
 	var s *orders.ShortError
 	switch {
 	case errors.As(err, &s):
@@ -310,7 +329,7 @@ func (b *Bot) shortage(ctx context.Context, r *Request, short *orders.ShortError
 func (b *Bot) abort(ctx context.Context, r *Request) error {
 	flow := r.Session.Flow
 	if flow == "" {
-		return errStale
+		return r.Session.stale()
 	}
 	r.Session.Leave()
 	if r.Callback != nil && r.Callback.Message != nil {

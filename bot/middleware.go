@@ -29,7 +29,14 @@ func (b *Bot) logUpdates(next Handler) Handler {
 		attrs := []any{"update_id", r.Update.UpdateID, "chat_id", r.ChatID, "kind", kind, "route", what, "took", time.Since(start)}
 		if err != nil {
 			b.explain(ctx, r, err)
-			if !expected(err) {
+			switch {
+			case isUnavailable(err):
+				// An outage is logged where it is seen, but it is not a
+				// fault of the bot's: the user was told to try again.
+				r.failed = true
+				b.log.Warn("update failed: a service is unavailable", append(attrs, "err", err)...)
+				return err
+			case !expected(err):
 				r.failed = true
 				b.log.Error("update failed", append(attrs, "err", err)...)
 				return err
@@ -75,7 +82,8 @@ func (b *Bot) recoverPanics(next Handler) Handler {
 
 // expected reports errors that are part of normal use and need no log.
 func expected(err error) bool {
-	return errors.Is(err, errStale) || errors.Is(err, catalog.ErrNotFound) || errors.Is(err, errUsage)
+	return errors.Is(err, errStale) || errors.Is(err, catalog.ErrNotFound) || errors.Is(err, errUsage) ||
+		errors.Is(err, errSessionLost)
 }
 
 // explain is the one place that turns an error into words for the user: a
@@ -91,6 +99,11 @@ func (b *Bot) explain(ctx context.Context, r *Request, err error) {
 		}
 		b.send(ctx, r, u.text, nil)
 		return
+	case errors.Is(err, errSessionLost):
+		// A step of a flow the bot forgot: say so plainly, and where a
+		// toast would flash by, in an alert the user closes.
+		key = "session_lost"
+		r.alert = r.Callback != nil
 	case errors.Is(err, errStale):
 		key = "stale_button"
 	case errors.Is(err, catalog.ErrNotFound):
@@ -123,5 +136,5 @@ func isUnavailable(err error) bool {
 	if errors.As(err, &ce) {
 		return false
 	}
-	return errors.Is(err, context.DeadlineExceeded) || isConnError(err)
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errSessionUnavailable) || isConnError(err)
 }

@@ -68,5 +68,9 @@ func (b *Bot) unknown(ctx context.Context, r *Request) error {
 	if r.Command != "" {
 		return b.send(ctx, r, b.msg.T(r.Lang, "unknown_command"), nil)
 	}
+	if r.Session.restarted() {
+		// Most likely an answer to a question of a flow the bot forgot.
+		return b.send(ctx, r, b.msg.T(r.Lang, "session_lost"), b.menuButtons(r))
+	}
 	return b.send(ctx, r, b.msg.T(r.Lang, "unknown_text"), b.menuButtons(r))
 }

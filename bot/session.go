@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -30,6 +31,45 @@ type Session struct {
 	// ScreenPhoto is the photo that message shows, when it is one; a
 	// new screen with the same photo edits the caption instead.
 	ScreenPhoto string `json:"screen_photo,omitempty"`
+
+	// New is set, never stored, when no usable session was stored for the
+	// chat: a new chat, one quiet for longer than SessionTTL, or one whose
+	// session was flushed or unreadable. A flow the user was in is gone.
+	New bool `json:"-"`
+	// Unreachable is set, never stored, when the session store could not
+	// be reached: the update is handled with an empty session, and nothing
+	// of it is kept (Save refuses it rather than overwrite the stored one).
+	Unreachable bool `json:"-"`
+}
+
+// errSessionLost is the answer to a step of a flow whose session is gone
+// (flushed, expired or unreachable): the user is told to start again.
+var errSessionLost = errors.New("the session of this flow is gone")
+
+// errSessionUnavailable is the answer to a change the session cannot keep
+// because the session store is unreachable.
+var errSessionUnavailable = errors.New("session store unavailable")
+
+// restarted reports that the chat's session was not there to be read.
+func (s *Session) restarted() bool { return s.New || s.Unreachable }
+
+// stale is the error of a flow's step taken out of turn: errSessionLost
+// when the session restarted (the user was in the flow, the bot forgot),
+// else errStale.
+func (s *Session) stale() error {
+	if s.restarted() {
+		return errSessionLost
+	}
+	return errStale
+}
+
+// keepable is nil when changes to the session will be kept, else
+// errSessionUnavailable.
+func (s *Session) keepable() error {
+	if s.Unreachable {
+		return errSessionUnavailable
+	}
+	return nil
 }
 
 // CartLine is a product and a quantity; prices are always read anew from
@@ -72,10 +112,46 @@ type Sessions interface {
 
 // RedisSessions stores sessions under "<prefix>session:<chat>" and handled
 // update ids under "<prefix>update:<id>".
+//
+// When Redis cannot be reached, each call would wait out the client's
+// retries and dials, seconds, and an update makes four calls. So a call
+// that fails to reach Redis marks it down for a moment (downFor), in which
+// calls fail at once with ErrSessionsDown; the first call after it tries
+// Redis again. One update a moment pays for finding out, the others are
+// answered without delay.
 type RedisSessions struct {
 	rdb    redis.UniversalClient
 	prefix string
 	ttl    time.Duration
+
+	downUntil atomic.Int64 // unix nanoseconds; Redis is taken to be down before
+}
+
+// ErrSessionsDown is returned, at once, while Redis was found unreachable
+// a moment ago.
+var ErrSessionsDown = errors.New("sessions: redis unreachable a moment ago")
+
+// downFor is how long Redis is taken to be down after a call failed to
+// reach it.
+const downFor = time.Second
+
+// up returns ErrSessionsDown while Redis is taken to be down.
+func (r *RedisSessions) up() error {
+	if time.Now().UnixNano() < r.downUntil.Load() {
+		return ErrSessionsDown
+	}
+	return nil
+}
+
+// seen notes the outcome of a call to Redis: an error that is neither
+// redis.Nil, nor a reply of Redis, nor the caller's context ending, marks
+// Redis down for downFor.
+func (r *RedisSessions) seen(ctx context.Context, err error) {
+	var reply redis.Error
+	if err == nil || errors.Is(err, redis.Nil) || errors.As(err, &reply) || ctx.Err() != nil {
+		return
+	}
+	r.downUntil.Store(time.Now().Add(downFor).UnixNano())
 }
 
 // SessionTTL is how long a quiet chat's session is kept.
@@ -95,31 +171,49 @@ func (r *RedisSessions) sessionKey(chatID int64) string {
 	return r.prefix + "session:" + strconv.FormatInt(chatID, 10)
 }
 
-// Load returns the chat's session, or an empty one when there is none or
-// the stored one cannot be read (a broken session restarts, it never blocks
-// the user).
+// Load returns the chat's session. When there is none, or the stored one
+// cannot be read, it is an empty one marked New (a broken session
+// restarts, it never blocks the user); when Redis cannot be reached, an
+// empty one marked Unreachable, with the error.
 func (r *RedisSessions) Load(ctx context.Context, chatID int64) (Session, error) {
+	if err := r.up(); err != nil {
+		return Session{Unreachable: true}, fmt.Errorf("load session: %w", err)
+	}
 	b, err := r.rdb.Get(ctx, r.sessionKey(chatID)).Bytes()
+	r.seen(ctx, err)
 	if errors.Is(err, redis.Nil) {
-		return Session{}, nil
+		return Session{New: true}, nil
 	}
 	if err != nil {
-		return Session{}, fmt.Errorf("load session: %w", err)
+		return Session{Unreachable: true}, fmt.Errorf("load session: %w", err)
 	}
 	var s Session
 	if err := json.Unmarshal(b, &s); err != nil {
-		return Session{}, nil
+		return Session{New: true}, nil
 	}
 	return s, nil
 }
 
-// Save stores the session and renews its expiry.
+// errNotLoaded refuses to save a session that was never loaded.
+var errNotLoaded = errors.New("save session: it could not be loaded; the stored one is kept")
+
+// Save stores the session and renews its expiry. A session that could not
+// be loaded (Unreachable) is not saved: the one stored, when Redis comes
+// back, is worth more than what an update without it made.
 func (r *RedisSessions) Save(ctx context.Context, chatID int64, s Session) error {
+	if s.Unreachable {
+		return errNotLoaded
+	}
+	if err := r.up(); err != nil {
+		return fmt.Errorf("save session: %w", err)
+	}
 	b, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("save session: %w", err)
 	}
-	if err := r.rdb.Set(ctx, r.sessionKey(chatID), b, r.ttl).Err(); err != nil {
+	err = r.rdb.Set(ctx, r.sessionKey(chatID), b, r.ttl).Err()
+	r.seen(ctx, err)
+	if err != nil {
 		return fmt.Errorf("save session: %w", err)
 	}
 	return nil
@@ -131,7 +225,11 @@ func (r *RedisSessions) updateKey(id int) string {
 
 // Handled reports whether the update was marked handled.
 func (r *RedisSessions) Handled(ctx context.Context, updateID int) (bool, error) {
+	if err := r.up(); err != nil {
+		return false, fmt.Errorf("update seen: %w", err)
+	}
 	n, err := r.rdb.Exists(ctx, r.updateKey(updateID)).Result()
+	r.seen(ctx, err)
 	if err != nil {
 		return false, fmt.Errorf("update seen: %w", err)
 	}
@@ -140,7 +238,12 @@ func (r *RedisSessions) Handled(ctx context.Context, updateID int) (bool, error)
 
 // MarkHandled records the update as handled (SET NX with a TTL).
 func (r *RedisSessions) MarkHandled(ctx context.Context, updateID int) error {
-	if err := r.rdb.SetNX(ctx, r.updateKey(updateID), 1, updateTTL).Err(); err != nil {
+	if err := r.up(); err != nil {
+		return fmt.Errorf("mark update: %w", err)
+	}
+	err := r.rdb.SetNX(ctx, r.updateKey(updateID), 1, updateTTL).Err()
+	r.seen(ctx, err)
+	if err != nil {
 		return fmt.Errorf("mark update: %w", err)
 	}
 	return nil
