@@ -51,13 +51,16 @@ func (b *Bot) sendNotifications(ctx context.Context) bool {
 		}
 		return false
 	}
+	// What was sent must be marked so even when shutdown cancels ctx, or
+	// it would be sent again after a restart.
+	mark := context.WithoutCancel(ctx)
 	for _, n := range list {
 		text, err := b.renderNotification(ctx, n)
 		if err == nil {
 			_, err = b.sendText(ctx, n.ChatID, text, nil)
 		}
 		if err == nil {
-			if err := b.orders.MarkSent(ctx, n.ID); err != nil {
+			if err := b.orders.MarkSent(mark, n.ID); err != nil {
 				b.log.Warn("notification not marked sent", "id", n.ID, "err", err)
 			}
 			continue
@@ -65,7 +68,7 @@ func (b *Bot) sendNotifications(ctx context.Context) bool {
 		code := apiErrorCode(err)
 		permanent := code == 403 || code == 400
 		b.log.Warn("notification not sent", "id", n.ID, "chat_id", n.ChatID, "kind", n.Kind, "permanent", permanent, "err", err)
-		if err := b.orders.MarkFailed(ctx, n.ID, err, permanent); err != nil {
+		if err := b.orders.MarkFailed(mark, n.ID, err, permanent); err != nil {
 			b.log.Warn("notification failure not recorded", "id", n.ID, "err", err)
 		}
 	}
