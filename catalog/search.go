@@ -2,8 +2,10 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -44,17 +46,20 @@ func (s *Store) Search(ctx context.Context, query string, limit int) (Results, e
 	contains := "%" + escapeLike(lower) + "%"
 	prefix := escapeLike(lower) + "%"
 
+	// The two queries run at once, on two connections: a search waits for
+	// the slower one rather than for both in turn.
 	res := Results{Villages: []Village{}, Products: []Product{}}
-	err := s.db.SelectContext(ctx, &res.Villages, `SELECT `+villageColumns+`
-		FROM villages v
-		WHERE EXISTS (SELECT 1 FROM jsonb_each_text(v.names) t WHERE lower(t.value) LIKE $1 ESCAPE '\')
-		ORDER BY EXISTS (SELECT 1 FROM jsonb_each_text(v.names) t WHERE lower(t.value) LIKE $2 ESCAPE '\') DESC,
-			v.code
-		LIMIT $3`, contains, prefix, limit)
-	if err != nil {
-		return Results{}, fmt.Errorf("catalog: search %q: %w", q, err)
-	}
-	err = s.db.SelectContext(ctx, &res.Products, `SELECT `+productColumns+productFrom+`
+	var villagesErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		villagesErr = s.db.SelectContext(ctx, &res.Villages, `SELECT `+villageColumns+`
+			FROM villages v
+			WHERE EXISTS (SELECT 1 FROM jsonb_each_text(v.names) t WHERE lower(t.value) LIKE $1 ESCAPE '\')
+			ORDER BY EXISTS (SELECT 1 FROM jsonb_each_text(v.names) t WHERE lower(t.value) LIKE $2 ESCAPE '\') DESC,
+				v.code
+			LIMIT $3`, contains, prefix, limit)
+	})
+	err := s.db.SelectContext(ctx, &res.Products, `SELECT `+productColumns+productFrom+`
 		WHERE p.visible AND (lower(p.sku) LIKE $1 ESCAPE '\'
 			OR (($5 OR lower(p.names::text) LIKE $1 ESCAPE '\')
 				AND EXISTS (SELECT 1 FROM jsonb_each_text(p.names) t WHERE lower(t.value) LIKE $1 ESCAPE '\')))
@@ -62,7 +67,8 @@ func (s *Store) Search(ctx context.Context, query string, limit int) (Results, e
 			EXISTS (SELECT 1 FROM jsonb_each_text(p.names) t WHERE lower(t.value) LIKE $2 ESCAPE '\') DESC,
 			p.sku
 		LIMIT $4`, contains, prefix, lower, limit, !jsonVerbatim(lower))
-	if err != nil {
+	wg.Wait()
+	if err = errors.Join(villagesErr, err); err != nil {
 		return Results{}, fmt.Errorf("catalog: search %q: %w", q, err)
 	}
 	return res, nil
