@@ -141,14 +141,23 @@ func loadProducts(ctx context.Context, store *catalog.Store, hot bool) ([]string
 	return skus, nil
 }
 
-// sessionCount counts the sessions kept under the run's prefix.
-func (e *env) sessionCount(ctx context.Context) (int, error) {
-	n := 0
+// sessions counts the sessions kept under the run's prefix and the bytes
+// Redis holds for them (MEMORY USAGE of up to 200 of them, scaled).
+func (e *env) sessions(ctx context.Context) (n int, bytes int64, err error) {
+	var sampled, sampledBytes int64
 	iter := e.rdb.Scan(ctx, 0, e.prefix+"session:*", 1000).Iterator()
 	for iter.Next(ctx) {
 		n++
+		if sampled < 200 {
+			if b, err := e.rdb.MemoryUsage(ctx, iter.Val()).Result(); err == nil {
+				sampled, sampledBytes = sampled+1, sampledBytes+b
+			}
+		}
 	}
-	return n, iter.Err()
+	if sampled > 0 {
+		bytes = sampledBytes * int64(n) / sampled
+	}
+	return n, bytes, iter.Err()
 }
 
 // close drops the database and deletes the run's Redis keys.

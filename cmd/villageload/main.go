@@ -39,6 +39,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 )
@@ -47,23 +48,49 @@ func main() {
 	if role := os.Getenv(childRoleEnv); role != "" {
 		os.Exit(runChild(role))
 	}
+	os.Exit(run(os.Args[1:]))
+}
+
+// run runs the load generator with args and returns the exit status.
+func run(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg, err := parseFlags(os.Args[1:], os.Stderr)
+	cfg, err := parseFlags(args, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
+		return 0
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "villageload:", err)
-		os.Exit(2)
+		return 2
+	}
+	if cfg.GenProfile != "" {
+		stopProfile, err := startCPUProfile(cfg.GenProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "villageload:", err)
+			return 1
+		}
+		defer stopProfile()
 	}
 	m := NewMain(cfg, os.Stdout, os.Stderr)
 	defer m.Close()
 	if _, err := m.Run(ctx); err != nil {
-		m.Close()
 		fmt.Fprintln(os.Stderr, "villageload:", err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
+}
+
+// startCPUProfile profiles this process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // Config is one run of the load generator.
@@ -85,6 +112,7 @@ type Config struct {
 	DatabaseURL string // PostgreSQL server; a database of its own is created there
 	RedisURL    string
 	CPUProfile  string // of the bot process
+	GenProfile  string // of this process, the load generator
 	MemProfile  string // of the bot process, at its end
 	Seed        uint64
 }
@@ -130,6 +158,7 @@ Flags:
 	fs.StringVar(&c.RedisURL, "redis-url", envOr("VILLAGELOAD_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis (keys under villageload:<random>:, deleted at the end)")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write the bot process's CPU profile to this file")
 	fs.StringVar(&c.MemProfile, "memprofile", "", "write the bot process's heap profile (at its end) to this file")
+	fs.StringVar(&c.GenProfile, "genprofile", "", "write the load generator's CPU profile (in-memory Telegram and users; with -inproc, the bot too) to this file")
 	fs.Uint64Var(&c.Seed, "seed", 1, "random seed of the users' choices")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err

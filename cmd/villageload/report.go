@@ -263,8 +263,9 @@ type Report struct {
 	Echo         *Phase
 	Load         *Phase
 	Sessions     *Phase
-	LiveSessions int  // session keys in Redis after the -sessions phase
-	PeakReset    bool // the peak RSS of the sessions phase is its own
+	LiveSessions int   // session keys in Redis after the -sessions phase
+	SessionBytes int64 // what Redis holds for them (sampled)
+	PeakReset    bool  // the peak RSS of the sessions phase is its own
 	Violations   int
 	Warns        int
 	Errors       int
@@ -361,8 +362,8 @@ func (r *Report) Print(w io.Writer) {
 		if r.PeakReset {
 			peak = "peak during that phase"
 		}
-		fmt.Fprintf(w, "after %d users each /start-ed and added to the cart: %d live sessions in Redis; bot process RSS %s, %s %s\n",
-			c.Sessions, r.LiveSessions, mb(r.Sessions.Mem.RSS), peak, mb(r.Sessions.Mem.Peak))
+		fmt.Fprintf(w, "after %d users each /start-ed and added to the cart: %d live sessions in Redis (about %s there); bot process RSS %s, %s %s\n",
+			c.Sessions, r.LiveSessions, mb(r.SessionBytes), mb(r.Sessions.Mem.RSS), peak, mb(r.Sessions.Mem.Peak))
 	}
 	fmt.Fprintf(w, "bot log: %d warnings, %d errors; Telegram violations: %d\n", r.Warns, r.Errors, r.Violations)
 	for _, k := range slices.Sorted(maps.Keys(r.LogTop)) {

@@ -120,7 +120,7 @@ func (m *Main) villagebotPhases(ctx context.Context, rep *Report, load bool) err
 		rep.PeakReset = resetPeak(proc.pid) == nil
 		rep.Sessions = m.fillSessions(ctx, srv, proc.pid)
 		rep.Sessions.Mem = readMem(proc.pid)
-		rep.LiveSessions, _ = m.env.sessionCount(context.WithoutCancel(ctx))
+		rep.LiveSessions, rep.SessionBytes, _ = m.env.sessions(context.WithoutCancel(ctx))
 	}
 	if err := proc.stop(); err != nil {
 		m.logs.Write([]byte("villagebot stopped: " + err.Error() + " level=WARN\n"))
