@@ -413,3 +413,47 @@ func TestPostgresDownBrowsingSaysUnavailableAndRecovers(t *testing.T) {
 		t.Errorf("the outage was not logged")
 	}
 }
+
+// A session that could not be loaded is marked Unreachable and is never
+// saved over the stored one; a missing or unreadable one is marked New.
+func TestSessionsMarkWhatCouldNotBeRead(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rdb, prefix := redistest.New(t)
+	p := newTCPProxy(t, rdb.Options().Addr)
+	opt := *rdb.Options()
+	opt.Addr = p.Addr()
+	via := redis.NewClient(&opt)
+	t.Cleanup(func() { via.Close() })
+	sessions := bot.NewRedisSessions(via, prefix)
+	stored := bot.Session{Flow: "checkout", Step: "phone", Cart: []bot.CartLine{{ProductID: 7, Quantity: 2}}}
+	if err := sessions.Save(ctx, 1, stored); err != nil {
+		t.Fatal(err)
+	}
+
+	p.Cut()
+	s, err := sessions.Load(ctx, 1)
+	if err == nil || !s.Unreachable || s.Flow != "" || len(s.Cart) != 0 {
+		t.Fatalf("Load with Redis cut = %+v, %v; want an empty Unreachable session and an error", s, err)
+	}
+	s.Cart = append(s.Cart, bot.CartLine{ProductID: 9, Quantity: 1})
+	if err := sessions.Save(ctx, 1, s); err == nil {
+		t.Errorf("an Unreachable session was saved")
+	}
+	p.Restore()
+
+	direct := bot.NewRedisSessions(rdb, prefix)
+	s, err = direct.Load(ctx, 1)
+	if err != nil || s.New || s.Unreachable || s.Step != "phone" || len(s.Cart) != 1 || s.Cart[0].ProductID != 7 {
+		t.Errorf("after the outage the stored session is %+v, %v; want the one saved before", s, err)
+	}
+	if s, err := direct.Load(ctx, 2); err != nil || !s.New {
+		t.Errorf("Load of a chat without a session = %+v, %v; want New", s, err)
+	}
+	if err := rdb.Set(ctx, prefix+"session:3", "{broken", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := direct.Load(ctx, 3); err != nil || !s.New {
+		t.Errorf("Load of an unreadable session = %+v, %v; want New", s, err)
+	}
+}

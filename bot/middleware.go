@@ -30,7 +30,7 @@ func (b *Bot) logUpdates(next Handler) Handler {
 		if err != nil {
 			b.explain(ctx, r, err)
 			switch {
-			case isUnavailable(err):
+			case isOutage(err):
 				// An outage is logged where it is seen, but it is not a
 				// fault of the bot's: the user was told to try again.
 				r.failed = true
@@ -130,11 +130,22 @@ func (e *usageError) Error() string { return "usage: " + e.text }
 func (e *usageError) Unwrap() error { return errUsage }
 
 // isUnavailable reports errors of a database or cache that cannot be
-// reached, which the user is told are temporary.
+// reached, or did not answer in time, which the user is told are
+// temporary.
 func isUnavailable(err error) bool {
 	var ce *CallError
 	if errors.As(err, &ce) {
 		return false
 	}
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errSessionUnavailable) || isConnError(err)
+	return errors.Is(err, context.DeadlineExceeded) || isOutage(err)
+}
+
+// isOutage reports errors of a database or cache that cannot be reached
+// (not of Telegram): the bot is not at fault, and says so at warn level.
+func isOutage(err error) bool {
+	var ce *CallError
+	if errors.As(err, &ce) {
+		return false
+	}
+	return errors.Is(err, errSessionUnavailable) || isConnError(err)
 }

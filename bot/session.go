@@ -116,7 +116,7 @@ type Sessions interface {
 // When Redis cannot be reached, each call would wait out the client's
 // retries and dials, seconds, and an update makes four calls. So a call
 // that fails to reach Redis marks it down for a moment (downFor), in which
-// calls fail at once with ErrSessionsDown; the first call after it tries
+// calls fail at once with errSessionsDown; the first call after it tries
 // Redis again. One update a moment pays for finding out, the others are
 // answered without delay.
 type RedisSessions struct {
@@ -127,18 +127,18 @@ type RedisSessions struct {
 	downUntil atomic.Int64 // unix nanoseconds; Redis is taken to be down before
 }
 
-// ErrSessionsDown is returned, at once, while Redis was found unreachable
+// errSessionsDown is returned, at once, while Redis was found unreachable
 // a moment ago.
-var ErrSessionsDown = errors.New("sessions: redis unreachable a moment ago")
+var errSessionsDown = errors.New("sessions: redis unreachable a moment ago")
 
 // downFor is how long Redis is taken to be down after a call failed to
 // reach it.
 const downFor = time.Second
 
-// up returns ErrSessionsDown while Redis is taken to be down.
+// up returns errSessionsDown while Redis is taken to be down.
 func (r *RedisSessions) up() error {
 	if time.Now().UnixNano() < r.downUntil.Load() {
-		return ErrSessionsDown
+		return errSessionsDown
 	}
 	return nil
 }
