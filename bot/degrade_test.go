@@ -239,14 +239,6 @@ func startFaulty(t *testing.T) *faulty {
 	return f
 }
 
-// testLimits let the bot write as fast as a test drives it. The in-memory
-// server's flood control is off; keeping to Telegram's pace is the
-// limiter's tests' business, not these.
-var testLimits = bot.Limits{
-	PerSecond: 100_000, Burst: 100_000, ChatPerSecond: 100_000, ChatBurst: 100_000,
-	GroupPerMinute: 1_000_000, GroupBurst: 100_000,
-}
-
 // fastTelegram gives the bot a Telegram client with testLimits.
 func (h *harness) fastTelegram(o *bot.Options) {
 	tg, err := bot.NewTelegram(context.Background(), h.srv.URL(), h.srv.Token(), h.log, bot.WithLimits(testLimits))

@@ -84,11 +84,19 @@ func start(t *testing.T, tune ...func(*bot.Options)) *harness {
 	return h
 }
 
+// testLimits let the bot write as fast as a test drives it. The in-memory
+// server's flood control is off; keeping to Telegram's pace is the
+// limiter's tests' business, not these.
+var testLimits = bot.Limits{
+	PerSecond: 100_000, Burst: 100_000, ChatPerSecond: 100_000, ChatBurst: 100_000,
+	GroupPerMinute: 1_000_000, GroupBurst: 100_000,
+}
+
 // run starts a bot process against the harness's server and stores.
 func (h *harness) run() {
 	t := h.t
 	ctx := context.Background()
-	tg, err := bot.NewTelegram(ctx, h.srv.URL(), h.srv.Token(), h.log)
+	tg, err := bot.NewTelegram(ctx, h.srv.URL(), h.srv.Token(), h.log, bot.WithLimits(testLimits))
 	if err != nil {
 		t.Fatal(err)
 	}
