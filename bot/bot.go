@@ -5,7 +5,9 @@
 package bot
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -226,13 +228,13 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update, lock bool) {
 	if tl := r.telegramLang(); tl != "" {
 		sess.TgLang = tl
 	}
-	before := fmt.Sprintf("%+v", sess)
+	before, _ := json.Marshal(sess)
 	r.Session = &sess
 	r.Lang = b.msg.Pick(sess.Lang, r.telegramLang())
 
 	b.handler(ctx, r)
 
-	if fmt.Sprintf("%+v", *r.Session) != before {
+	if after, _ := json.Marshal(*r.Session); !bytes.Equal(after, before) {
 		if err := b.sessions.Save(ctx, r.ChatID, *r.Session); err != nil {
 			b.log.Warn("session not saved", "chat_id", r.ChatID, "err", err)
 		}

@@ -18,7 +18,7 @@ import (
 // getUpdates fetches updates from offset on, waiting up to timeout for one
 // to arrive. It is written here rather than taken from the library, whose
 // calls take no context.
-func (t *Telegram) getUpdates(ctx context.Context, offset, limit int, timeout time.Duration) ([]tgbotapi.Update, error) {
+func (t *Telegram) getUpdates(ctx context.Context, offset, limit int, timeout time.Duration) ([]rawUpdate, error) {
 	form := url.Values{}
 	form.Set("offset", strconv.Itoa(offset))
 	form.Set("limit", strconv.Itoa(limit))
@@ -45,11 +45,29 @@ func (t *Telegram) getUpdates(ctx context.Context, offset, limit int, timeout ti
 		}
 		return nil, &CallError{Method: "getUpdates", Err: e}
 	}
-	var updates []tgbotapi.Update
-	if err := json.Unmarshal(r.Result, &updates); err != nil {
+	var raws []json.RawMessage
+	if err := json.Unmarshal(r.Result, &raws); err != nil {
 		return nil, &CallError{Method: "getUpdates", Err: err}
 	}
+	updates := make([]rawUpdate, len(raws))
+	for i, raw := range raws {
+		var head struct {
+			UpdateID int `json:"update_id"`
+		}
+		if err := json.Unmarshal(raw, &head); err != nil {
+			return nil, &CallError{Method: "getUpdates", Err: err}
+		}
+		updates[i] = rawUpdate{ID: head.UpdateID, Raw: raw}
+	}
 	return updates, nil
+}
+
+// rawUpdate is an update as fetched: its id, and the rest still encoded.
+// A poll gets again every update not yet confirmed, and under load most
+// of them are already in hand: only new ones are decoded whole.
+type rawUpdate struct {
+	ID  int
+	Raw json.RawMessage
 }
 
 // offsets tracks which fetched updates are still being handled, so that the
@@ -150,12 +168,18 @@ func (b *Bot) Poll(ctx context.Context, drain time.Duration) error {
 		}
 		backoff = time.Second
 		fresh := 0
-		for _, u := range updates {
-			if !off.take(u.UpdateID) {
+		for _, ru := range updates {
+			if !off.take(ru.ID) {
 				continue
 			}
 			fresh++
-			id := u.UpdateID
+			id := ru.ID
+			var u tgbotapi.Update
+			if err := json.Unmarshal(ru.Raw, &u); err != nil {
+				b.log.Warn("update not readable, skipped", "update_id", id, "err", err)
+				off.finish(id)
+				continue
+			}
 			if err := b.dispatch.Dispatch(ctx, handleCtx, u, func() { off.finish(id) }); err != nil {
 				off.finish(id) // not started; ctx is over, it will be delivered again
 				break
