@@ -21,9 +21,11 @@ func TestShortRunOfEveryPhase(t *testing.T) {
 		t.Skip("drives the bot for a few seconds")
 	}
 	cfg := Config{
-		Users:       6,
-		Warmup:      200 * time.Millisecond,
-		Duration:    1500 * time.Millisecond,
+		Users:  6,
+		Warmup: 200 * time.Millisecond,
+		// Long enough for a checkout journey (8 steps) under -race on a
+		// busy machine.
+		Duration:    4 * time.Second,
 		Mix:         MixMixed,
 		Workers:     8,
 		Echo:        true,
