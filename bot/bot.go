@@ -168,7 +168,7 @@ func New(o Options) (*Bot, error) {
 		expireEvery:    time.Minute,
 	}
 	b.router = b.routes()
-	b.handler = chain(b.router.Route, b.logUpdates, b.answerCallbacks, b.recoverPanics)
+	b.handler = chain(b.router.Route, b.logUpdates, b.answerCallbacks, b.explainErrors, b.recoverPanics)
 	b.dispatch = newDispatcher(cmp(o.Workers, 16), cmp(o.MaxPending, 1024), b.HandleUpdate)
 	b.dispatch.metrics = o.Metrics
 	o.Telegram.Metrics = o.Metrics

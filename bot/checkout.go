@@ -204,7 +204,7 @@ func (b *Bot) summary(ctx context.Context, r *Request) error {
 
 // confirm places the visitor's order from the summary's button.
 func (b *Bot) confirm(ctx context.Context, r *Request) error {
-	return b.confirmOrder(ctx, r, "checkout", b.saleRequest, b.placed, func(short *orders.ShortError) error {
+	return b.confirmOrder(ctx, r, "checkout", &r.Session.Cart, b.saleRequest, b.placed, func(short *orders.ShortError) error {
 		return b.shortage(ctx, r, short)
 	})
 }
@@ -213,21 +213,31 @@ func (b *Bot) confirm(ctx context.Context, r *Request) error {
 // idempotent: the button carries the checkout token, which is stored with
 // the order under a unique constraint, so a double tap or a redelivered
 // update shows the order the first press made (done with created false).
-// A press whose token is not the session's current one is stale.
-func (b *Bot) confirmOrder(ctx context.Context, r *Request, flow string,
+// A press whose token is not the session's current one is stale. The
+// order's lines are *lines; once they became the order, the flow ends and
+// they are emptied — but a late press of an old button leaves lines
+// gathered since alone.
+func (b *Bot) confirmOrder(ctx context.Context, r *Request, flow string, lines *[]CartLine,
 	request func(r *Request, token string) orders.PlaceRequest,
-	done func(ctx context.Context, r *Request, o orders.Order, created bool, token string) error,
+	done func(ctx context.Context, r *Request, o orders.Order, created bool) error,
 	short func(*orders.ShortError) error,
 ) error {
 	if len(r.Data.Args) != 1 || !tokenRE.MatchString(r.Data.Args[0]) {
 		return errStale
 	}
 	token := r.Data.Args[0]
+	finish := func(o orders.Order, created bool) error {
+		if created || r.Session.Flow == flow && r.Session.Data["token"] == token {
+			r.Session.Leave()
+			*lines = nil
+		}
+		return done(ctx, r, o, created)
+	}
 	if o, err := b.orders.ByToken(ctx, token); err == nil {
 		if o.CustomerID != r.UserID {
 			return errStale
 		}
-		return done(ctx, r, o, false, token)
+		return finish(o, false)
 	} else if !errors.Is(err, orders.ErrNotFound) {
 		return err
 	}
@@ -235,6 +245,9 @@ func (b *Bot) confirmOrder(ctx context.Context, r *Request, flow string,
 		return r.Session.stale()
 	}
 	req := request(r, token)
+	for _, l := range *lines {
+		req.Lines = append(req.Lines, orders.LineRequest{ProductID: l.ProductID, Quantity: l.Quantity})
+	}
 	o, created, err := b.orders.Place(ctx, req)
 	if err != nil && isConnError(err) && ctx.Err() == nil {
 		// The connection broke (a restart, a failover, a terminated
@@ -261,13 +274,13 @@ func (b *Bot) confirmOrder(ctx context.Context, r *Request, flow string,
 		b.metrics.placed(string(o.Kind))
 	}
 	b.nudgeNotifier()
-	return done(ctx, r, o, created, token)
+	return finish(o, created)
 }
 
 // saleRequest is the order the checkout's answers and the cart make.
 func (b *Bot) saleRequest(r *Request, token string) orders.PlaceRequest {
 	d := r.Session.Data
-	req := orders.PlaceRequest{
+	return orders.PlaceRequest{
 		Token:    token,
 		Kind:     orders.Sale,
 		Customer: r.customer(),
@@ -277,20 +290,10 @@ func (b *Bot) saleRequest(r *Request, token string) orders.PlaceRequest {
 		Address:  d["address"],
 		Actor:    actor(r.UserID),
 	}
-	for _, l := range r.Session.Cart {
-		req.Lines = append(req.Lines, orders.LineRequest{ProductID: l.ProductID, Quantity: l.Quantity})
-	}
-	return req
 }
 
-// placed tells the user their order is in, and empties the cart.
-func (b *Bot) placed(ctx context.Context, r *Request, o orders.Order, created bool, token string) error {
-	// The cart became this order: empty it. A late press of an old confirm
-	// button leaves a cart filled since alone.
-	if created || r.Session.Flow == "checkout" && r.Session.Data["token"] == token {
-		r.Session.Leave()
-		r.Session.Cart = nil
-	}
+// placed tells the user their order is in.
+func (b *Bot) placed(ctx context.Context, r *Request, o orders.Order, created bool) error {
 	key := "order_placed"
 	if !created {
 		key = "order_already_placed"

@@ -199,7 +199,7 @@ func (b *Bot) giftSummary(ctx context.Context, r *Request) error {
 
 // giftConfirm places the gift order, idempotently like a sale.
 func (b *Bot) giftConfirm(ctx context.Context, r *Request, me catalog.Staff) error {
-	return b.confirmOrder(ctx, r, "gift", b.giftRequest, b.giftPlaced, func(short *orders.ShortError) error {
+	return b.confirmOrder(ctx, r, "gift", &r.Session.Gift, b.giftRequest, b.giftPlaced, func(short *orders.ShortError) error {
 		if err := b.shortage(ctx, r, short); err != nil {
 			return err
 		}
@@ -212,7 +212,7 @@ func (b *Bot) giftConfirm(ctx context.Context, r *Request, me catalog.Staff) err
 func (b *Bot) giftRequest(r *Request, token string) orders.PlaceRequest {
 	s := r.Session
 	needed, _ := time.ParseInLocation("2006-01-02", s.Data["date"], b.loc)
-	req := orders.PlaceRequest{
+	return orders.PlaceRequest{
 		Token:     token,
 		Kind:      orders.Gift,
 		Customer:  r.customer(),
@@ -223,18 +223,10 @@ func (b *Bot) giftRequest(r *Request, token string) orders.PlaceRequest {
 		Notes:     s.Data["notes"],
 		Actor:     actor(r.UserID),
 	}
-	for _, l := range s.Gift {
-		req.Lines = append(req.Lines, orders.LineRequest{ProductID: l.ProductID, Quantity: l.Quantity})
-	}
-	return req
 }
 
 // giftPlaced tells the office member the gift order is in.
-func (b *Bot) giftPlaced(ctx context.Context, r *Request, o orders.Order, created bool, token string) error {
-	if created || r.Session.Flow == "gift" && r.Session.Data["token"] == token {
-		r.Session.Leave()
-		r.Session.Gift = nil
-	}
+func (b *Bot) giftPlaced(ctx context.Context, r *Request, o orders.Order, created bool) error {
 	key := "gift_placed"
 	if !created {
 		key = "order_already_placed"

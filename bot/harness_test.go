@@ -50,22 +50,7 @@ type harness struct {
 
 func start(t *testing.T, tune ...func(*bot.Options)) *harness {
 	t.Helper()
-	ctx := context.Background()
-	h := &harness{t: t, db: pgtest.New(t), logs: &strings.Builder{}}
-	h.catalog = catalog.NewStore(h.db)
-	h.orders = orders.NewStore(h.db)
-	if _, err := h.catalog.LoadDemo(ctx); err != nil {
-		t.Fatal(err)
-	}
-	h.rdb, h.prefix = redistest.New(t)
-	h.srv = telegramtest.NewServer()
-	t.Cleanup(h.srv.Close)
-
-	var logOut io.Writer = &lockedWriter{w: h.logs}
-	if testing.Verbose() {
-		logOut = io.MultiWriter(logOut, os.Stderr)
-	}
-	h.log = slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h := newHarness(t)
 	h.tune = tune
 	h.run()
 	t.Cleanup(func() {
@@ -90,6 +75,28 @@ func start(t *testing.T, tune ...func(*bot.Options)) *harness {
 var testLimits = bot.Limits{
 	PerSecond: 100_000, Burst: 100_000, ChatPerSecond: 100_000, ChatBurst: 100_000,
 	GroupPerMinute: 1_000_000, GroupBurst: 100_000,
+}
+
+// newHarness makes what a bot stands on — a fresh database with the demo
+// catalog, a Redis prefix, the in-memory Bot API server and a log kept for
+// checks — without starting a bot.
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	h := &harness{t: t, db: pgtest.New(t), logs: &strings.Builder{}, stop: func() {}}
+	h.catalog = catalog.NewStore(h.db)
+	h.orders = orders.NewStore(h.db)
+	if _, err := h.catalog.LoadDemo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h.rdb, h.prefix = redistest.New(t)
+	h.srv = telegramtest.NewServer()
+	t.Cleanup(h.srv.Close)
+	var logOut io.Writer = &lockedWriter{w: h.logs}
+	if testing.Verbose() {
+		logOut = io.MultiWriter(logOut, os.Stderr)
+	}
+	h.log = slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return h
 }
 
 // run starts a bot process against the harness's server and stores.

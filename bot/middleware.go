@@ -16,8 +16,7 @@ import (
 // refers to something that is gone.
 var errStale = errors.New("stale or forged callback data")
 
-// logUpdates logs each update once, with its id, chat, kind and duration,
-// and turns a handler's error into words for the user.
+// logUpdates logs each update once, with its id, chat, kind and duration.
 func (b *Bot) logUpdates(next Handler) Handler {
 	return func(ctx context.Context, r *Request) error {
 		start := time.Now()
@@ -28,7 +27,6 @@ func (b *Bot) logUpdates(next Handler) Handler {
 		}
 		attrs := []any{"update_id", r.Update.UpdateID, "chat_id", r.ChatID, "kind", kind, "route", what, "took", time.Since(start)}
 		if err != nil {
-			b.explain(ctx, r, err)
 			switch {
 			case isOutage(err):
 				// An outage is logged where it is seen, but it is not a
@@ -53,15 +51,25 @@ func (b *Bot) answerCallbacks(next Handler) Handler {
 	return func(ctx context.Context, r *Request) error {
 		err := next(ctx, r)
 		if r.Callback != nil && !r.answered {
-			if err != nil {
-				b.explain(ctx, r, err)
-			}
 			r.answered = true
 			ans := tgbotapi.NewCallback(r.Callback.ID, truncateRunes(r.toast, 190))
 			ans.ShowAlert = r.alert
 			if _, aerr := b.tg.Request(ctx, ans); aerr != nil && apiErrorCode(aerr) != 400 {
 				b.log.Warn("callback not answered", "chat_id", r.ChatID, "err", aerr)
 			}
+		}
+		return err
+	}
+}
+
+// explainErrors turns a handler's error into words for the user (a toast
+// for a button, a message otherwise), once, before the callback is
+// answered.
+func (b *Bot) explainErrors(next Handler) Handler {
+	return func(ctx context.Context, r *Request) error {
+		err := next(ctx, r)
+		if err != nil {
+			b.explain(ctx, r, err)
 		}
 		return err
 	}

@@ -6,13 +6,11 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"io"
-	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -25,10 +23,6 @@ import (
 
 	"villagebot/bot"
 	"villagebot/bot/telegramtest"
-	"villagebot/catalog"
-	"villagebot/internal/pgtest"
-	"villagebot/internal/redistest"
-	"villagebot/orders"
 )
 
 // How the processes of a cluster share chats.
@@ -61,22 +55,7 @@ type process struct {
 
 func startCluster(t *testing.T, n int, share sharing, tune ...func(*bot.Options)) *cluster {
 	t.Helper()
-	ctx := context.Background()
-	h := &harness{t: t, db: pgtest.New(t), logs: &strings.Builder{}}
-	h.catalog = catalog.NewStore(h.db)
-	h.orders = orders.NewStore(h.db)
-	if _, err := h.catalog.LoadDemo(ctx); err != nil {
-		t.Fatal(err)
-	}
-	h.rdb, h.prefix = redistest.New(t)
-	h.srv = telegramtest.NewServer()
-	t.Cleanup(h.srv.Close)
-	var logOut io.Writer = &lockedWriter{w: h.logs}
-	if testing.Verbose() {
-		logOut = io.MultiWriter(logOut, os.Stderr)
-	}
-	h.log = slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h.stop = func() {}
+	h := newHarness(t)
 
 	c := &cluster{harness: h, secret: "s3cret_" + rand.Text()}
 	var targets []*url.URL

@@ -449,6 +449,20 @@ func (s *Server) editTarget(r *request, notFound string) (*chat, *message, *apiE
 	return c, m, nil
 }
 
+// botMessageToEdit is editTarget for the edit methods, which only apply
+// to the bot's own messages. On success c.mu is held.
+func (s *Server) botMessageToEdit(r *request) (*chat, *message, *apiError) {
+	c, m, aerr := s.editTarget(r, "message to edit not found")
+	if aerr != nil {
+		return nil, nil, aerr
+	}
+	if !m.view.FromBot {
+		c.mu.Unlock()
+		return nil, nil, badRequest("message can't be edited")
+	}
+	return c, m, nil
+}
+
 // finishEdit records an applied edit. c.mu must be held.
 func (s *Server) finishEdit(c *chat, m *message) any {
 	m.view.EditCount++
@@ -460,14 +474,11 @@ func (s *Server) finishEdit(c *chat, m *message) any {
 }
 
 func (s *Server) editMessageText(r *request) (any, *apiError) {
-	c, m, aerr := s.editTarget(r, "message to edit not found")
+	c, m, aerr := s.botMessageToEdit(r)
 	if aerr != nil {
 		return nil, aerr
 	}
 	defer c.mu.Unlock()
-	if !m.view.FromBot {
-		return nil, badRequest("message can't be edited")
-	}
 	if m.photo != nil || m.doc != nil || m.contact != nil {
 		return nil, badRequest("there is no text in the message to edit")
 	}
@@ -482,14 +493,11 @@ func (s *Server) editMessageText(r *request) (any, *apiError) {
 }
 
 func (s *Server) editMessageCaption(r *request) (any, *apiError) {
-	c, m, aerr := s.editTarget(r, "message to edit not found")
+	c, m, aerr := s.botMessageToEdit(r)
 	if aerr != nil {
 		return nil, aerr
 	}
 	defer c.mu.Unlock()
-	if !m.view.FromBot {
-		return nil, badRequest("message can't be edited")
-	}
 	if m.photo == nil && m.doc == nil {
 		return nil, badRequest("there is no caption in the message to edit")
 	}
@@ -504,14 +512,11 @@ func (s *Server) editMessageCaption(r *request) (any, *apiError) {
 }
 
 func (s *Server) editMessageReplyMarkup(r *request) (any, *apiError) {
-	c, m, aerr := s.editTarget(r, "message to edit not found")
+	c, m, aerr := s.botMessageToEdit(r)
 	if aerr != nil {
 		return nil, aerr
 	}
 	defer c.mu.Unlock()
-	if !m.view.FromBot {
-		return nil, badRequest("message can't be edited")
-	}
 	mk := parseMarkup(r)
 	if bytes.Equal(mk.inlineJSON, m.inline) {
 		return nil, errNotModified
