@@ -97,6 +97,10 @@ type Options struct {
 	// until a process holding the chat's lock handles them, lowest
 	// update_id first; see webhook.go.
 	Queue ChatQueue
+	// Journal, when set, keeps the updates Poll fetched until they are
+	// handled, so that Poll confirms them to Telegram at once; see
+	// journal.go.
+	Journal UpdateJournal
 }
 
 // ChatLocker gives a process the exclusive right to handle a chat's
@@ -117,6 +121,7 @@ type Bot struct {
 	metrics  *Metrics
 	locker   ChatLocker
 	queue    ChatQueue
+	journal  UpdateJournal
 	hook     *webhook // the webhook's intake; idle when polling
 
 	router         *Router
@@ -159,6 +164,7 @@ func New(o Options) (*Bot, error) {
 		metrics:        o.Metrics,
 		locker:         o.Locker,
 		queue:          o.Queue,
+		journal:        o.Journal,
 		pollTimeout:    cmp(o.PollTimeout, 30*time.Second),
 		handlerTimeout: cmp(o.HandlerTimeout, 30*time.Second),
 		hold:           cmp(o.Hold, 48*time.Hour),
@@ -213,17 +219,15 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update, lock bool) {
 			defer unlock()
 		}
 	}
-	if seen, err := b.sessions.Handled(ctx, u.UpdateID); err != nil {
-		b.log.Warn("dedupe unavailable", "update_id", u.UpdateID, "err", err)
+	seen, sess, err := b.sessions.Begin(ctx, u.UpdateID, r.ChatID)
+	if err != nil {
+		// Without Redis the bot still answers, without dedupe; flows
+		// restart.
+		b.log.Warn("session unavailable", "update_id", u.UpdateID, "chat_id", r.ChatID, "err", err)
 	} else if seen {
 		b.log.Debug("update skipped: handled before", "update_id", u.UpdateID)
 		b.metrics.update(kind, "duplicate")
 		return
-	}
-	sess, err := b.sessions.Load(ctx, r.ChatID)
-	if err != nil {
-		// Without Redis the bot still answers; flows restart.
-		b.log.Warn("session unavailable", "chat_id", r.ChatID, "err", err)
 	}
 	if tl := r.telegramLang(); tl != "" {
 		sess.TgLang = tl
@@ -234,13 +238,12 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update, lock bool) {
 
 	b.handler(ctx, r)
 
+	var changed *Session
 	if after, _ := json.Marshal(*r.Session); !bytes.Equal(after, before) {
-		if err := b.sessions.Save(ctx, r.ChatID, *r.Session); err != nil {
-			b.log.Warn("session not saved", "chat_id", r.ChatID, "err", err)
-		}
+		changed = r.Session
 	}
-	if err := b.sessions.MarkHandled(ctx, u.UpdateID); err != nil {
-		b.log.Warn("update not marked handled", "update_id", u.UpdateID, "err", err)
+	if err := b.sessions.Finish(ctx, u.UpdateID, r.ChatID, changed); err != nil {
+		b.log.Warn("update not marked handled or session not saved", "update_id", u.UpdateID, "chat_id", r.ChatID, "err", err)
 	}
 	outcome := "ok"
 	if r.failed {

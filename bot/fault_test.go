@@ -472,6 +472,7 @@ func TestHelperBotProcess(t *testing.T) {
 		Catalog:     catalog.NewStore(db),
 		Orders:      orders.NewStore(db),
 		Sessions:    bot.NewRedisSessions(rdb, c.Prefix),
+		Journal:     bot.NewRedisUpdateJournal(rdb, c.Prefix),
 		Messages:    msgs,
 		Log:         log,
 		PollTimeout: time.Second,
@@ -547,8 +548,9 @@ func (p *botProcess) kill() {
 // The bot process is killed (SIGKILL) twice while orders are placed:
 // first while four checkouts wait mid-transaction for a product's row,
 // then right after one of four more users was told their order is placed,
-// with the others in flight. Telegram delivers every unconfirmed update
-// again to the next process; in the end every user is told of one order,
+// with the others in flight. The next process handles what the killed
+// one had fetched, from the update journal or, not yet confirmed, from
+// Telegram again; in the end every user is told of one order,
 // has exactly that one, and the stock adds up.
 func TestFaultBotKilledWhilePlacingOrdersAndRestarted(t *testing.T) {
 	t.Parallel()

@@ -116,6 +116,7 @@ func (h *harness) run() {
 		Catalog:     h.catalog,
 		Orders:      h.orders,
 		Sessions:    bot.NewRedisSessions(h.rdb, h.prefix),
+		Journal:     bot.NewRedisUpdateJournal(h.rdb, h.prefix),
 		Messages:    msgs,
 		Log:         h.log,
 		PollTimeout: time.Second,

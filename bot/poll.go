@@ -18,7 +18,7 @@ import (
 // getUpdates fetches updates from offset on, waiting up to timeout for one
 // to arrive. It is written here rather than taken from the library, whose
 // calls take no context.
-func (t *Telegram) getUpdates(ctx context.Context, offset, limit int, timeout time.Duration) ([]rawUpdate, error) {
+func (t *Telegram) getUpdates(ctx context.Context, offset, limit int, timeout time.Duration) ([]RawUpdate, error) {
 	form := url.Values{}
 	form.Set("offset", strconv.Itoa(offset))
 	form.Set("limit", strconv.Itoa(limit))
@@ -34,7 +34,16 @@ func (t *Telegram) getUpdates(ctx context.Context, offset, limit int, timeout ti
 		return nil, &CallError{Method: "getUpdates", Err: t.scrub(err)}
 	}
 	defer resp.Body.Close()
-	var r tgbotapi.APIResponse
+	// The response decoded once, the updates kept encoded: most of a
+	// batch may be in hand already (see journal.go), and only new ones
+	// are decoded whole.
+	var r struct {
+		Ok          bool                         `json:"ok"`
+		Result      []json.RawMessage            `json:"result"`
+		ErrorCode   int                          `json:"error_code"`
+		Description string                       `json:"description"`
+		Parameters  *tgbotapi.ResponseParameters `json:"parameters"`
+	}
 	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
 		return nil, &CallError{Method: "getUpdates", Err: fmt.Errorf("HTTP %d: %w", resp.StatusCode, t.scrub(err))}
 	}
@@ -45,29 +54,17 @@ func (t *Telegram) getUpdates(ctx context.Context, offset, limit int, timeout ti
 		}
 		return nil, &CallError{Method: "getUpdates", Err: e}
 	}
-	var raws []json.RawMessage
-	if err := json.Unmarshal(r.Result, &raws); err != nil {
-		return nil, &CallError{Method: "getUpdates", Err: err}
-	}
-	updates := make([]rawUpdate, len(raws))
-	for i, raw := range raws {
+	updates := make([]RawUpdate, len(r.Result))
+	for i, raw := range r.Result {
 		var head struct {
 			UpdateID int `json:"update_id"`
 		}
 		if err := json.Unmarshal(raw, &head); err != nil {
 			return nil, &CallError{Method: "getUpdates", Err: err}
 		}
-		updates[i] = rawUpdate{ID: head.UpdateID, Raw: raw}
+		updates[i] = RawUpdate{ID: head.UpdateID, Raw: raw}
 	}
 	return updates, nil
-}
-
-// rawUpdate is an update as fetched: its id, and the rest still encoded.
-// A poll gets again every update not yet confirmed, and under load most
-// of them are already in hand: only new ones are decoded whole.
-type rawUpdate struct {
-	ID  int
-	Raw json.RawMessage
 }
 
 // offsets tracks which fetched updates are still being handled, so that the
@@ -139,17 +136,22 @@ func (o *offsets) pending() int {
 	return len(o.inflight)
 }
 
-// Poll receives updates by long polling until ctx ends, hands them to the
-// dispatcher, and confirms each one's offset only after it was handled.
-// On a failed call it backs off, honouring retry_after. When ctx ends it
+// Poll receives updates by long polling until ctx ends and hands them to
+// the dispatcher. With a Journal, a fetched batch is written to it and
+// confirmed to Telegram with the next call; without one, or while it
+// cannot be written, an update is confirmed only once it was handled. On
+// a failed call it backs off, honouring retry_after. When ctx ends it
 // waits (at most drain) for the updates in hand and confirms them.
 func (b *Bot) Poll(ctx context.Context, drain time.Duration) error {
-	off := newOffsets()
+	p := &poller{b: b, off: newOffsets(), journalOK: true}
 	handleCtx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelHandlers()
 	backoff := time.Second
 	for ctx.Err() == nil {
-		updates, err := b.tg.getUpdates(ctx, off.confirmed(), 100, b.pollTimeout)
+		if !p.replayed {
+			p.replay(ctx, handleCtx)
+		}
+		updates, err := b.tg.getUpdates(ctx, p.off.confirmed(), 100, b.pollTimeout)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -167,29 +169,23 @@ func (b *Bot) Poll(ctx context.Context, drain time.Duration) error {
 			continue
 		}
 		backoff = time.Second
-		fresh := 0
+		var fresh []RawUpdate
 		for _, ru := range updates {
-			if !off.take(ru.ID) {
-				continue
-			}
-			fresh++
-			id := ru.ID
-			var u tgbotapi.Update
-			if err := json.Unmarshal(ru.Raw, &u); err != nil {
-				b.log.Warn("update not readable, skipped", "update_id", id, "err", err)
-				off.finish(id)
-				continue
-			}
-			if err := b.dispatch.Dispatch(ctx, handleCtx, u, func() { off.finish(id) }); err != nil {
-				off.finish(id) // not started; ctx is over, it will be delivered again
-				break
+			if p.off.take(ru.ID) {
+				fresh = append(fresh, ru)
 			}
 		}
-		if fresh == 0 && len(updates) > 0 {
+		kept := p.record(ctx, fresh)
+		for _, ru := range fresh {
+			if !p.dispatch(ctx, handleCtx, ru, kept) {
+				break // ctx is over; what was not started stays unconfirmed
+			}
+		}
+		if len(fresh) == 0 && len(updates) > 0 {
 			// Everything fetched is already in hand: wait for one to finish
 			// instead of asking again at once.
 			select {
-			case <-off.changed:
+			case <-p.off.changed:
 			case <-ctx.Done():
 			case <-time.After(time.Second):
 			}
@@ -197,15 +193,134 @@ func (b *Bot) Poll(ctx context.Context, drain time.Duration) error {
 	}
 	// Shutdown: let the updates in hand finish, then confirm them.
 	if !b.dispatch.Wait(drain) {
-		b.log.Warn("shutdown: updates still in flight", "count", off.pending())
+		b.log.Warn("shutdown: updates still in flight", "count", p.off.pending())
 		cancelHandlers()
 	}
 	confirmCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if _, err := b.tg.getUpdates(confirmCtx, off.confirmed(), 1, 0); err != nil {
+	p.record(confirmCtx, nil)
+	if _, err := b.tg.getUpdates(confirmCtx, p.off.confirmed(), 1, 0); err != nil {
 		b.log.Warn("shutdown: confirming offsets failed", "err", err)
 	}
 	return nil
+}
+
+// poller is the state of one Poll.
+type poller struct {
+	b   *Bot
+	off *offsets
+
+	mu        sync.Mutex
+	handled   []int // journaled updates handled since the last Sync
+	journalOK bool  // the last Sync worked; a failure is logged once
+	replayed  bool  // the journal's updates from before were handed over
+}
+
+// record writes fresh to the journal and takes out the updates handled
+// since the last time, and reports whether fresh is kept there (always
+// false without a Journal).
+func (p *poller) record(ctx context.Context, fresh []RawUpdate) bool {
+	j := p.b.journal
+	if j == nil {
+		return false
+	}
+	p.mu.Lock()
+	handled := p.handled
+	p.handled = nil
+	p.mu.Unlock()
+	if len(fresh) == 0 && len(handled) == 0 {
+		return false
+	}
+	err := j.Sync(ctx, fresh, handled)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err != nil {
+		p.handled = append(p.handled, handled...) // taken out next time
+		if p.journalOK && ctx.Err() == nil {
+			p.b.log.Warn("update journal unavailable: updates are confirmed once handled", "err", err)
+		}
+		p.journalOK = false
+		return false
+	}
+	if !p.journalOK {
+		p.b.log.Info("update journal available again")
+	}
+	p.journalOK = true
+	return true
+}
+
+// dispatch hands a fetched update to the dispatcher. One kept in the
+// journal is confirmed at once (it no longer holds the offset back) and
+// taken out of the journal once handled; any other is confirmed once
+// handled. It reports false when ctx ended before the update was handed
+// over; the update then stays unconfirmed.
+func (p *poller) dispatch(ctx, handleCtx context.Context, ru RawUpdate, kept bool) bool {
+	id := ru.ID
+	done := func() { p.off.finish(id) }
+	if kept {
+		done = func() { p.forget(id) }
+	}
+	var u tgbotapi.Update
+	if err := json.Unmarshal(ru.Raw, &u); err != nil {
+		p.b.log.Warn("update not readable, skipped", "update_id", id, "err", err)
+		p.off.finish(id)
+		if kept {
+			p.forget(id)
+		}
+		return true
+	}
+	if err := p.b.dispatch.Dispatch(ctx, handleCtx, u, done); err != nil {
+		return false
+	}
+	if kept {
+		p.off.finish(id)
+	}
+	return true
+}
+
+// forget notes a journaled update handled, to be taken out of the journal
+// with the next Sync.
+func (p *poller) forget(id int) {
+	p.mu.Lock()
+	p.handled = append(p.handled, id)
+	p.mu.Unlock()
+}
+
+// replay hands over the updates a journal kept from before: fetched and
+// confirmed by a process that stopped before it handled them all. Poll
+// tries again before each call until the journal could be read. Those
+// it did handle are skipped by their handled marks. They are not
+// Telegram's to confirm any more, so the offsets do not track them.
+func (p *poller) replay(ctx, handleCtx context.Context) {
+	j := p.b.journal
+	if j == nil {
+		p.replayed = true
+		return
+	}
+	kept, err := j.Pending(ctx)
+	if err != nil {
+		if p.journalOK && ctx.Err() == nil {
+			p.b.log.Warn("update journal unavailable: updates fetched before a restart wait until it is back", "err", err)
+		}
+		p.journalOK = false
+		return
+	}
+	p.replayed = true
+	if len(kept) > 0 {
+		p.b.log.Info("handling updates fetched before a restart", "count", len(kept))
+	}
+	for _, ru := range kept {
+		id := ru.ID
+		var u tgbotapi.Update
+		if err := json.Unmarshal(ru.Raw, &u); err != nil {
+			p.b.log.Warn("update not readable, skipped", "update_id", id, "err", err)
+			p.forget(id)
+			continue
+		}
+		if err := p.b.dispatch.Dispatch(ctx, handleCtx, u, func() { p.forget(id) }); err != nil {
+			return
+		}
+	}
 }
 
 // sleep waits d or until ctx ends; it reports whether d passed.

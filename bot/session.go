@@ -100,21 +100,24 @@ func (s *Session) Set(key, value string) {
 	s.Data[key] = value
 }
 
-// Sessions keeps sessions and remembers which updates were handled.
+// Sessions keeps sessions and remembers which updates were handled. An
+// update costs two calls: Begin before it is handled, Finish after.
 type Sessions interface {
+	// Begin reports whether the update was marked handled before and,
+	// when it was not, returns the chat's session as Load does.
+	Begin(ctx context.Context, updateID int, chatID int64) (handled bool, s Session, err error)
+	// Finish marks the update handled and, when s is not nil, saves it
+	// as the chat's session.
+	Finish(ctx context.Context, updateID int, chatID int64, s *Session) error
 	Load(ctx context.Context, chatID int64) (Session, error)
 	Save(ctx context.Context, chatID int64, s Session) error
-	// Handled reports whether the update was marked done before.
-	Handled(ctx context.Context, updateID int) (bool, error)
-	// MarkHandled records that the update was handled.
-	MarkHandled(ctx context.Context, updateID int) error
 }
 
 // RedisSessions stores sessions under "<prefix>session:<chat>" and handled
 // update ids under "<prefix>update:<id>".
 //
 // When Redis cannot be reached, each call would wait out the client's
-// retries and dials, seconds, and an update makes four calls. So a call
+// retries and dials, seconds, and an update makes two calls or more. So a call
 // that fails to reach Redis marks it down for a moment (downFor), in which
 // calls fail at once with errSessionsDown; the first call after it tries
 // Redis again. One update a moment pays for finding out, the others are
@@ -187,11 +190,18 @@ func (r *RedisSessions) Load(ctx context.Context, chatID int64) (Session, error)
 	if err != nil {
 		return Session{Unreachable: true}, fmt.Errorf("load session: %w", err)
 	}
+	return decodeSession(b), nil
+}
+
+// decodeSession reads a stored session; one that cannot be read is an
+// empty one marked New: a broken session restarts, it never blocks the
+// user.
+func decodeSession(b []byte) Session {
 	var s Session
 	if err := json.Unmarshal(b, &s); err != nil {
-		return Session{New: true}, nil
+		return Session{New: true}
 	}
-	return s, nil
+	return s
 }
 
 // errNotLoaded refuses to save a session that was never loaded.
@@ -223,28 +233,64 @@ func (r *RedisSessions) updateKey(id int) string {
 	return r.prefix + "update:" + strconv.Itoa(id)
 }
 
-// Handled reports whether the update was marked handled.
-func (r *RedisSessions) Handled(ctx context.Context, updateID int) (bool, error) {
+// Begin implements Sessions: whether the update is marked handled and
+// the chat's session, asked in one round trip. When Redis cannot be
+// reached the update counts as not handled, with an Unreachable session.
+func (r *RedisSessions) Begin(ctx context.Context, updateID int, chatID int64) (bool, Session, error) {
 	if err := r.up(); err != nil {
-		return false, fmt.Errorf("update seen: %w", err)
+		return false, Session{Unreachable: true}, fmt.Errorf("begin update: %w", err)
 	}
-	n, err := r.rdb.Exists(ctx, r.updateKey(updateID)).Result()
+	var seen *redis.IntCmd
+	var stored *redis.StringCmd
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		seen = p.Exists(ctx, r.updateKey(updateID))
+		stored = p.Get(ctx, r.sessionKey(chatID))
+		return nil
+	})
+	if errors.Is(err, redis.Nil) {
+		err = nil // no session stored: Get's answer, looked at below
+	}
 	r.seen(ctx, err)
 	if err != nil {
-		return false, fmt.Errorf("update seen: %w", err)
+		return false, Session{Unreachable: true}, fmt.Errorf("begin update: %w", err)
 	}
-	return n > 0, nil
+	if seen.Val() > 0 {
+		return true, Session{}, nil
+	}
+	b, err := stored.Bytes()
+	if err != nil { // redis.Nil: nothing stored
+		return false, Session{New: true}, nil
+	}
+	return false, decodeSession(b), nil
 }
 
-// MarkHandled records the update as handled (SET NX with a TTL).
-func (r *RedisSessions) MarkHandled(ctx context.Context, updateID int) error {
+// Finish implements Sessions: the handled mark (SET NX with a TTL) and,
+// when s is not nil, the session, in one round trip. A session that could
+// not be loaded is not saved (see Save); the mark still is.
+func (r *RedisSessions) Finish(ctx context.Context, updateID int, chatID int64, s *Session) error {
 	if err := r.up(); err != nil {
-		return fmt.Errorf("mark update: %w", err)
+		return fmt.Errorf("finish update: %w", err)
 	}
-	err := r.rdb.SetNX(ctx, r.updateKey(updateID), 1, updateTTL).Err()
+	var data []byte
+	if s != nil && !s.Unreachable {
+		var err error
+		if data, err = json.Marshal(s); err != nil {
+			return fmt.Errorf("finish update: %w", err)
+		}
+	}
+	_, err := r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		if data != nil {
+			p.Set(ctx, r.sessionKey(chatID), data, r.ttl)
+		}
+		p.SetNX(ctx, r.updateKey(updateID), 1, updateTTL)
+		return nil
+	})
 	r.seen(ctx, err)
 	if err != nil {
-		return fmt.Errorf("mark update: %w", err)
+		return fmt.Errorf("finish update: %w", err)
+	}
+	if s != nil && s.Unreachable {
+		return errNotLoaded
 	}
 	return nil
 }

@@ -56,7 +56,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	app, err := m.openApp(ctx, m.config.APIURL, m.config.Token, webhook)
+	intake := intakePoll
+	if webhook {
+		intake = intakeWebhook
+	}
+	app, err := m.openApp(ctx, m.config.APIURL, m.config.Token, intake)
 	if err != nil {
 		return err
 	}
@@ -148,12 +152,24 @@ func (a *app) Close() {
 // open connects to PostgreSQL (migrating it), Redis and the Bot API at
 // apiURL, and builds the bot for one process.
 func (m *Main) open(ctx context.Context, apiURL, token string) (*app, error) {
-	return m.openApp(ctx, apiURL, token, false)
+	return m.openApp(ctx, apiURL, token, intakePlayground)
 }
 
-// openApp is open; with replicas, the bot shares chats' locks and queues
-// with the other processes through Redis (webhook mode).
-func (m *Main) openApp(ctx context.Context, apiURL, token string, replicas bool) (*app, error) {
+// How a bot process takes updates in.
+const (
+	// intakePlayground polls the playground's own in-memory Telegram,
+	// whose update ids start anew with each run: nothing is journaled.
+	intakePlayground = "playground"
+	// intakePoll polls Telegram, journaling fetched updates in Redis
+	// (see bot/journal.go).
+	intakePoll = "poll"
+	// intakeWebhook takes webhook requests; the processes share chats'
+	// locks and queues through Redis.
+	intakeWebhook = "webhook"
+)
+
+// openApp is open, for the given intake.
+func (m *Main) openApp(ctx context.Context, apiURL, token, intake string) (*app, error) {
 	a := &app{Registry: prometheus.NewRegistry()}
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	db, version, err := m.openDB(ctx)
@@ -198,9 +214,12 @@ func (m *Main) openApp(ctx context.Context, apiURL, token string, replicas bool)
 		Metrics:        bot.NewMetrics(a.Registry),
 		HandlerTimeout: handlerTimeout,
 	}
-	if replicas {
+	switch intake {
+	case intakeWebhook:
 		opts.Locker = bot.NewRedisChatLocker(rdb, "", chatLockTTL)
 		opts.Queue = bot.NewRedisChatQueue(rdb, "")
+	case intakePoll:
+		opts.Journal = bot.NewRedisUpdateJournal(rdb, "")
 	}
 	b, err := bot.New(opts)
 	if err != nil {

@@ -1,0 +1,111 @@
+package bot_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"villagebot/bot"
+	"villagebot/internal/redistest"
+)
+
+// The journal keeps what is synced in, lowest id first, forgets what is
+// done, and skips a field that is not an update id.
+func TestUpdateJournalKeepsAndForgets(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rdb, prefix := redistest.New(t)
+	j := bot.NewRedisUpdateJournal(rdb, prefix)
+	raw := func(id int) json.RawMessage { return json.RawMessage(fmt.Sprintf(`{"update_id":%d}`, id)) }
+	if err := j.Sync(ctx, []bot.RawUpdate{{ID: 12, Raw: raw(12)}, {ID: 3, Raw: raw(3)}, {ID: 7, Raw: raw(7)}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.HSet(ctx, prefix+"polled", "not-an-id", "{}").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Sync(ctx, []bot.RawUpdate{{ID: 20, Raw: raw(20)}}, []int{7, 99}); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := j.Pending(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int
+	for _, u := range kept {
+		ids = append(ids, u.ID)
+		if string(u.Raw) != string(raw(u.ID)) {
+			t.Errorf("update %d kept as %s", u.ID, u.Raw)
+		}
+	}
+	if fmt.Sprint(ids) != "[3 12 20]" {
+		t.Errorf("kept %v, want [3 12 20]", ids)
+	}
+	if ttl := rdb.PTTL(ctx, prefix+"polled").Val(); ttl <= 24*time.Hour {
+		t.Errorf("the journal expires in %v, want over a day", ttl)
+	}
+}
+
+// A polled update is confirmed to Telegram once it is in the journal,
+// while its handler still waits, and leaves the journal once handled.
+func TestPolledUpdatesAreConfirmedOnceJournaled(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	ctx := context.Background()
+	u := h.user(3301, "en")
+	sum := h.checkout(u, "XL-PEPPER", 1)
+
+	tx, err := h.db.Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`SELECT 1 FROM products WHERE sku = 'XL-PEPPER' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	mustPress(t, u, sum.ID, confirmData(t, sum))
+	h.until("the confirm press is confirmed to Telegram", func() bool { return h.srv.PendingUpdates() == 0 })
+	if n := h.count(`SELECT count(*) FROM orders`); n != 0 {
+		t.Fatalf("%d orders while the product's row is locked", n)
+	}
+	if n := h.rdb.HLen(ctx, h.prefix+"polled").Val(); n != 1 {
+		t.Errorf("%d updates in the journal while the confirm waits, want 1", n)
+	}
+	tx.Rollback()
+	h.waitText(u, "is placed")
+	u.Send("/help") // the next poll takes the handled press out
+	h.waitText(u, "What I can do")
+	h.until("the journal is empty", func() bool { return h.rdb.HLen(ctx, h.prefix+"polled").Val() == 0 })
+}
+
+// What a process fetched, confirmed and did not handle before it stopped
+// is in the journal: the next process handles it, although Telegram will
+// not send it again.
+func TestJournaledUpdatesAreHandledAfterARestart(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	t.Cleanup(func() { h.stop() })
+	ctx := context.Background()
+	u := h.user(3302, "en")
+	update := fmt.Sprintf(`{"update_id":41,"message":{"message_id":1,"date":%d,"text":"/help",`+
+		`"from":{"id":%d,"is_bot":false,"first_name":"Ana","language_code":"en"},`+
+		`"chat":{"id":%[2]d,"type":"private","first_name":"Ana"},`+
+		`"entities":[{"type":"bot_command","offset":0,"length":5}]}}`, time.Now().Unix(), u.ID())
+	j := bot.NewRedisUpdateJournal(h.rdb, h.prefix)
+	if err := j.Sync(ctx, []bot.RawUpdate{{ID: 41, Raw: json.RawMessage(update)}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	h.run()
+	h.waitText(u, "What I can do")
+	h.until("the journal is empty", func() bool { return h.rdb.HLen(ctx, h.prefix+"polled").Val() == 0 })
+	h.stop()
+
+	// Handled once: a second process finds nothing left to do.
+	h.run()
+	u.Send("/noop")
+	h.waitText(u, "don't know that command")
+	if n := countMessages(u.Messages(), "What I can do"); n != 1 {
+		t.Errorf("the journaled /help was answered %d times, want 1", n)
+	}
+}
