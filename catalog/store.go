@@ -45,13 +45,16 @@ const DefaultCacheFor = time.Second
 
 // NewStore returns a Store on db.
 func NewStore(db *sqlx.DB) *Store {
-	return &Store{db: &storeDB{DB: db, cache: &readCache{entries: map[string]cacheEntry{}}}, CacheFor: DefaultCacheFor}
+	return &Store{db: &storeDB{DB: db, prep: pg.NewPrepared(db), cache: &readCache{entries: map[string]cacheEntry{}}}, CacheFor: DefaultCacheFor}
 }
 
 // storeDB is the store's database handle. Every write of the store runs
 // in transact, which forgets the cached reads when it ends.
 type storeDB struct {
 	*sqlx.DB
+	// prep runs the reads of one product prepared, the most frequent
+	// queries of all.
+	prep  *pg.Prepared
 	cache *readCache
 }
 
@@ -177,7 +180,7 @@ func (s *Store) VillageByCode(ctx context.Context, code string) (Village, error)
 // Product returns the product with id, hidden or not, or ErrNotFound.
 func (s *Store) Product(ctx context.Context, id int64) (Product, error) {
 	var p Product
-	err := s.db.GetContext(ctx, &p, `SELECT `+productColumns+productFrom+` WHERE p.id = $1`, id)
+	err := sqlx.GetContext(ctx, s.db.prep, &p, `SELECT `+productColumns+productFrom+` WHERE p.id = $1`, id)
 	if err != nil {
 		return Product{}, fmt.Errorf("catalog: product %d: %w", id, notFound(err))
 	}
@@ -188,7 +191,7 @@ func (s *Store) Product(ctx context.Context, id int64) (Product, error) {
 // When no SKU matches exactly, one that differs only in case does ("mn-tea"
 // finds MN-TEA); imports keep SKUs unique regardless of case.
 func (s *Store) ProductBySKU(ctx context.Context, sku string) (Product, error) {
-	p, err := productBySKU(ctx, s.db, strings.TrimSpace(sku), false)
+	p, err := productBySKU(ctx, s.db.prep, strings.TrimSpace(sku), false)
 	if err != nil {
 		return Product{}, fmt.Errorf("catalog: product %q: %w", sku, err)
 	}

@@ -56,7 +56,8 @@ var errTokenUsed = errors.New("checkout token already used")
 
 func (s *Store) place(ctx context.Context, req PlaceRequest) (Order, bool, error) {
 	var o Order
-	err := pg.Transact(ctx, s.db, func(tx *sqlx.Tx) error {
+	err := pg.Transact(ctx, s.db, func(sqltx *sqlx.Tx) error {
+		tx := s.prep.InTx(sqltx)
 		now := s.Now()
 		if err := upsertCustomer(ctx, tx, req.Customer, now); err != nil {
 			return err
@@ -82,7 +83,7 @@ func (s *Store) place(ctx context.Context, req PlaceRequest) (Order, bool, error
 // outcome; had that transaction rolled back, our insert would have gone
 // ahead), so the order is there to read.
 func (s *Store) placedBefore(ctx context.Context, req PlaceRequest) (Order, bool, error) {
-	o, err := getOrder(ctx, s.db, `SELECT `+orderColumns+` FROM orders WHERE checkout_token = $1`, req.Token)
+	o, err := getOrder(ctx, s.prep, `SELECT `+orderColumns+` FROM orders WHERE checkout_token = $1`, req.Token)
 	if err != nil {
 		return Order{}, false, err
 	}
@@ -94,7 +95,7 @@ func (s *Store) placedBefore(ctx context.Context, req PlaceRequest) (Order, bool
 
 // upsertCustomer records who is ordering, touching the row only when
 // something changed.
-func upsertCustomer(ctx context.Context, tx *sqlx.Tx, c Customer, now time.Time) error {
+func upsertCustomer(ctx context.Context, tx querier, c Customer, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO customers (telegram_id, chat_id, username, first_name, language, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $6)
@@ -111,7 +112,7 @@ func upsertCustomer(ctx context.Context, tx *sqlx.Tx, c Customer, now time.Time)
 
 // insertOrder writes the order with a zero total, or returns errTokenUsed
 // when its checkout token already has an order.
-func insertOrder(ctx context.Context, tx *sqlx.Tx, req PlaceRequest, now time.Time) (Order, error) {
+func insertOrder(ctx context.Context, tx querier, req PlaceRequest, now time.Time) (Order, error) {
 	var neededBy any
 	if req.NeededBy != nil {
 		neededBy = req.NeededBy.Format(time.DateOnly) // the date as the caller sees it, whatever its zone
@@ -144,7 +145,7 @@ type reservedLine struct {
 // event and the coordinators' notices. After the first short line it only
 // looks at the remaining lines, to report every shortage without locking
 // more rows; the caller's rollback undoes the lines already reserved.
-func (s *Store) reserve(ctx context.Context, tx *sqlx.Tx, o *Order, req PlaceRequest, now time.Time) error {
+func (s *Store) reserve(ctx context.Context, tx querier, o *Order, req PlaceRequest, now time.Time) error {
 	var short []Shortage
 	for _, l := range req.Lines {
 		if short != nil {
@@ -205,7 +206,7 @@ func (s *Store) reserve(ctx context.Context, tx *sqlx.Tx, o *Order, req PlaceReq
 // same statement. The UPDATE's condition is checked again on the newest
 // row version after waiting for a concurrent buyer, so a unit is never
 // sold twice. When the line is short it returns the shortage instead.
-func reserveLine(ctx context.Context, tx *sqlx.Tx, orderID int64, l LineRequest, req PlaceRequest, now time.Time) (reservedLine, *Shortage, error) {
+func reserveLine(ctx context.Context, tx querier, orderID int64, l LineRequest, req PlaceRequest, now time.Time) (reservedLine, *Shortage, error) {
 	var sh Shortage
 	for try := 0; try < 3; try++ {
 		var line reservedLine
@@ -253,7 +254,7 @@ func reserveLine(ctx context.Context, tx *sqlx.Tx, orderID int64, l LineRequest,
 }
 
 // checkLine reports whether a line cannot be reserved now, and why.
-func checkLine(ctx context.Context, tx *sqlx.Tx, l LineRequest, kind Kind) (Shortage, bool, error) {
+func checkLine(ctx context.Context, tx querier, l LineRequest, kind Kind) (Shortage, bool, error) {
 	var p struct {
 		SKU     string        `db:"sku"`
 		Name    catalog.Texts `db:"names"`
@@ -277,7 +278,7 @@ func checkLine(ctx context.Context, tx *sqlx.Tx, l LineRequest, kind Kind) (Shor
 
 // notifyLowStock tells the product's village coordinators that its stock
 // reached the low-stock mark.
-func notifyLowStock(ctx context.Context, tx *sqlx.Tx, l reservedLine, now time.Time) error {
+func notifyLowStock(ctx context.Context, tx querier, l reservedLine, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO outbox (chat_id, kind, payload, created_at)
 		SELECT telegram_id, 'low_stock',

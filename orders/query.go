@@ -18,14 +18,14 @@ const orderColumns = `id, number, kind, status, customer_id, chat_id, language,
 // Get returns the order with this number, with its lines.
 func (s *Store) Get(ctx context.Context, number int64) (o Order, err error) {
 	defer wrap(&err, "Get(%d)", number)
-	return getOrder(ctx, s.db, `SELECT `+orderColumns+` FROM orders WHERE number = $1`, number)
+	return getOrder(ctx, s.prep, `SELECT `+orderColumns+` FROM orders WHERE number = $1`, number)
 }
 
 // ByToken returns the order placed with this checkout token, with its
 // lines.
 func (s *Store) ByToken(ctx context.Context, token string) (o Order, err error) {
 	defer wrap(&err, "ByToken(%q)", token)
-	return getOrder(ctx, s.db, `SELECT `+orderColumns+` FROM orders WHERE checkout_token = $1`, token)
+	return getOrder(ctx, s.prep, `SELECT `+orderColumns+` FROM orders WHERE checkout_token = $1`, token)
 }
 
 // ForCustomer returns the customer's latest orders, newest first, with
