@@ -55,6 +55,13 @@ func (l *RedisChatLocker) Lock(ctx context.Context, chatID int64) (unlock func()
 	for {
 		ok, err := l.rdb.SetNX(ctx, key, token, l.ttl).Result()
 		if err != nil {
+			if ctx.Err() != nil {
+				// The SET may have been done and only its answer lost
+				// as ctx ended: give back whatever the token holds, or
+				// the chat would stay locked, by nobody, for the TTL.
+				// In the background, so as not to outlast ctx.
+				go l.unlock(key, token)
+			}
 			return nil, fmt.Errorf("chat lock: %w", err)
 		}
 		if ok {

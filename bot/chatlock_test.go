@@ -138,6 +138,47 @@ func TestChatLockerExpiryAndOwnership(t *testing.T) {
 	unlock()
 }
 
+// A Lock whose SET was done but whose answer was lost as its context
+// ended leaves no lock behind; else the chat would be held, by nobody,
+// for the whole TTL.
+func TestChatLockerGivesBackALockWhoseAnswerWasLost(t *testing.T) {
+	t.Parallel()
+	rdb, prefix := redistest.New(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	lossy := newRedis(t)
+	lossy.AddHook(loseSetAnswer{cancel})
+	l := bot.NewRedisChatLocker(lossy, prefix, time.Hour)
+	if _, err := l.Lock(ctx, 9); err == nil {
+		t.Fatal("Lock succeeded though its answer was lost")
+	}
+	waitUntil(t, "the lock given back", func() bool {
+		return rdb.Exists(context.Background(), prefix+"chatlock:9").Val() == 0
+	})
+}
+
+// loseSetAnswer is a Redis hook that runs SET commands, then ends the
+// caller's context and reports that instead of the answer, as when the
+// context ends while the answer is on its way.
+type loseSetAnswer struct{ cancel context.CancelFunc }
+
+func (loseSetAnswer) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h loseSetAnswer) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if cmd.Name() == "set" && err == nil {
+			h.cancel()
+			return ctx.Err()
+		}
+		return err
+	}
+}
+
+func (loseSetAnswer) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
 func update(id int, chat int64, text string) tgbotapi.Update {
 	return tgbotapi.Update{UpdateID: id, Message: &tgbotapi.Message{
 		MessageID: id, Chat: &tgbotapi.Chat{ID: chat, Type: "private"}, Text: text,

@@ -17,7 +17,8 @@ type Metrics struct {
 	Outbound *prometheus.CounterVec
 	// TooManyRequests counts 429 answers from Telegram.
 	TooManyRequests prometheus.Counter
-	// QueueDepth is the number waiting, by queue (updates, outbound).
+	// QueueDepth is the number waiting, by queue (updates, outbound,
+	// drains: chats waiting for a worker to drain their shared queue).
 	QueueDepth *prometheus.GaugeVec
 	// OrdersPlaced counts orders placed, by kind (sale, gift).
 	OrdersPlaced *prometheus.CounterVec

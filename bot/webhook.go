@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -16,8 +17,8 @@ import (
 // the answer before it sends that chat's next update; an answer that is
 // slow or not 2xx makes it retry later and slow down. So the handler only
 // takes the update in and answers at once, well within a second, whatever
-// the database is doing; the update is handled afterwards, by the same
-// per-chat, bounded dispatcher as polling, with the same dedupe.
+// the database is doing; the update is handled afterwards, with the same
+// dedupe as polling.
 //
 // Taking in, one process (no Queue): the update joins its chat's line in
 // the dispatcher and the answer is 200. When the dispatcher already holds
@@ -28,19 +29,39 @@ import (
 // in any webhook bot that answers before handling.
 //
 // Taking in, replicas (Queue and Locker): the update is first added to its
-// chat's queue in Redis, then the answer is 200, and a drain of the chat
-// is started here. A drain takes the chat's lock, handles the lowest
+// chat's queue in Redis, then the chat is marked for a drain here and the
+// answer is 200. A drain takes the chat's lock, handles the lowest
 // update_id waiting in the queue, removes it, gives the lock back and
 // starts again until the queue is empty. Any process may drain any chat:
 // the one that gets the lock handles what waits, in update_id order, so
 // the updates of one chat are handled one at a time and in order even
 // when consecutive ones reach different processes (Telegram sends a
 // chat's next update only after the previous one was answered, that is,
-// queued). An update queued by a process that died before draining it is
-// taken up by the sweeper of any process once its chat has seen no
-// progress for the queue's StaleAfter. When Redis does not answer, the
-// update is handled here as with one process: the bot keeps answering,
-// without the order across processes.
+// queued).
+//
+// Drains run on a fixed pool of workers (Options.Workers), at most one
+// drain of a chat at a time here, in turns: a worker handles one update
+// of a chat and puts the chat at the back of the line, so that a chat
+// whose user answers at once cannot keep a worker from the others; the
+// chat stays in hand until a turn finds its queue empty. Marking a chat
+// never blocks the request and is never lost: a chat not in hand is
+// queued for a worker; one waiting for its turn finds the new update
+// then; one having its turn gets another, since that turn may have looked
+// at the queue before the new update was in it. So a process holds one
+// entry per chat with work waiting, however many updates that is (the
+// queue in Redis bounds those per chat). A turn that finds the chat's
+// lock taken for lockTry does not keep its worker: the holder, usually
+// another process draining the same chat, handles what waits anyway, and
+// the chat is tried again here after a pause that grows to retryMost — in
+// case the holder had just found the queue empty and was giving the lock
+// back, or is not draining at all — for up to HandlerTimeout, after which
+// the chat is left to the sweeper.
+//
+// An update queued by a process that died before draining it is taken up
+// by the sweeper of any process once its chat has seen no progress for
+// the queue's StaleAfter. When Redis does not answer, the update is
+// handled here as with one process: the bot keeps answering, without the
+// order across processes.
 //
 // Limits: a lock whose holder runs past its TTL (a handler stuck beyond
 // HandlerTimeout in a call that ignores its context) frees itself, and the
@@ -59,9 +80,15 @@ const (
 	pushWait = 300 * time.Millisecond
 	// admitWait bounds waiting for room in the dispatcher.
 	admitWait = 500 * time.Millisecond
-	// drainWait bounds starting a drain here once the update is queued
-	// where every process sees it.
-	drainWait = 20 * time.Millisecond
+	// lockTry bounds how long a drain's turn waits for its chat's lock
+	// before it leaves the chat to be tried again later. It is short because the
+	// holder handles what waits anyway, and long enough that a Redis
+	// round trip on a busy machine fits in it many times over.
+	lockTry = 250 * time.Millisecond
+	// retryFirst is the pause before a chat whose lock was taken is tried
+	// again; it doubles on each try up to retryMost.
+	retryFirst = 50 * time.Millisecond
+	retryMost  = time.Second
 	// sweepEvery is how often the queue is asked for chats left waiting.
 	sweepEvery = time.Second
 )
@@ -72,9 +99,8 @@ var allowedUpdates = []string{"message", "callback_query"}
 // webhook is the bot's intake of webhook requests.
 type webhook struct {
 	b *Bot
-	// drains runs drains of chats' queues, one chat at a time, when
-	// there is a Queue; each job's update names the chat to drain.
-	drains *dispatcher
+	// drains runs the drains of chats' queues when there is a Queue.
+	drains *drainer
 	// work is the handlers' context; it ends when shutdown gives up
 	// waiting for them.
 	work   context.Context
@@ -84,14 +110,16 @@ type webhook struct {
 	closed bool
 }
 
-func newWebhook(b *Bot, workers, maxPending int) *webhook {
+// newWebhook returns the intake of b, with workers draining chats' queues
+// when b has a Queue. MaxPending, which New passes too, bounds the
+// dispatcher's updates and not the drains: they hold one entry per chat
+// with work waiting.
+func newWebhook(b *Bot, workers, _ int) *webhook {
 	h := &webhook{b: b}
 	h.work, h.cancel = context.WithCancel(context.Background())
 	if b.queue != nil {
-		h.drains = newDispatcher(workers, maxPending, func(ctx context.Context, u tgbotapi.Update) {
-			b.drain(ctx, chatKey(u))
-		})
-		h.drains.metrics = b.metrics
+		h.drains = &drainer{turn: b.drainTurn, ctx: h.work, giveUp: b.handlerTimeout, metrics: b.metrics, log: b.log}
+		h.drains.start(workers)
 	}
 	return h
 }
@@ -153,13 +181,9 @@ func (h *webhook) take(ctx context.Context, u tgbotapi.Update) int {
 		switch {
 		case err == nil:
 			b.log.Debug("update queued", "update_id", u.UpdateID, "chat_id", chat)
-			dctx, cancel := context.WithTimeout(ctx, drainWait)
-			defer cancel()
-			if err := h.drains.Dispatch(dctx, h.work, u, nil); err != nil {
-				// The update is safe in the queue; whoever drains the
-				// chat next, or the sweeper, handles it.
-				b.log.Debug("drain not started here: busy", "update_id", u.UpdateID, "chat_id", chat)
-			}
+			// The drainer is not stopped while h.mu is read-held and
+			// h.closed is false, so the chat is drained.
+			h.drains.wake(chat)
 			return http.StatusOK
 		case errors.Is(err, ErrBacklog):
 			b.log.Warn("update refused: the chat's queue is full", "update_id", u.UpdateID, "chat_id", chat)
@@ -248,30 +272,39 @@ func (t *Telegram) call(ctx context.Context, method string, p tgbotapi.Params) (
 	return resp, err
 }
 
-// drain handles the chat's queued updates, lowest update_id first, each
-// under the chat's lock, until none is left.
-func (b *Bot) drain(ctx context.Context, chat int64) {
-	for ctx.Err() == nil {
-		more, err := b.drainOne(ctx, chat)
-		if err != nil {
-			if ctx.Err() == nil {
-				b.log.Warn("chat queue not drained; left for later", "chat_id", chat, "err", err)
-			}
-			return
+// errChatBusy is a chat whose lock another holder kept for all of lockTry.
+var errChatBusy = errors.New("chat lock held elsewhere")
+
+// drainTurn is one turn of a drain: it handles the chat's lowest queued
+// update, if one waits, under the chat's lock. more reports that one was
+// handled, so that others may follow; busy that the chat's lock was held
+// elsewhere, so that the chat is worth trying again later.
+func (b *Bot) drainTurn(ctx context.Context, chat int64) (more, busy bool) {
+	more, err := b.drainOne(ctx, chat)
+	switch {
+	case errors.Is(err, errChatBusy):
+		return false, true
+	case err != nil:
+		if ctx.Err() == nil {
+			b.log.Warn("chat queue not drained; left for later", "chat_id", chat, "err", err)
 		}
-		if !more {
-			return
-		}
+		return false, false
 	}
+	return more, false
 }
 
 // drainOne handles the chat's lowest queued update under the chat's lock
-// and reports whether it found one.
+// and reports whether it found one. It waits at most lockTry for the
+// lock, then fails with errChatBusy.
 func (b *Bot) drainOne(ctx context.Context, chat int64) (bool, error) {
-	lockCtx, cancel := context.WithTimeout(ctx, b.handlerTimeout)
-	defer cancel()
+	lockCtx, cancel := context.WithTimeout(ctx, lockTry)
 	unlock, err := b.locker.Lock(lockCtx, chat)
+	timedOut := lockCtx.Err() != nil
+	cancel()
 	if err != nil {
+		if timedOut && ctx.Err() == nil {
+			return false, errChatBusy
+		}
 		return false, err
 	}
 	defer unlock()
@@ -309,24 +342,178 @@ func (b *Bot) runSweeper(ctx context.Context) {
 		}
 		for _, chat := range chats {
 			b.log.Info("chat left waiting: draining it", "chat_id", chat)
-			if !b.hook.startDrain(ctx, chat) {
+			if !b.hook.startDrain(chat) {
 				break
 			}
 		}
 	}
 }
 
-// startDrain starts a drain of chat here, unless the webhook is closed or
-// the drains are full; it reports whether it did.
-func (h *webhook) startDrain(ctx context.Context, chat int64) bool {
+// startDrain has chat drained here, unless the webhook is closed; it
+// reports whether it will be.
+func (h *webhook) startDrain(chat int64) bool {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if h.closed {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(ctx, drainWait)
-	defer cancel()
-	// A drain job names its chat by an update of that chat.
-	u := tgbotapi.Update{Message: &tgbotapi.Message{Chat: &tgbotapi.Chat{ID: chat}}}
-	return h.drains.Dispatch(ctx, h.work, u, nil) == nil
+	return h.drains.wake(chat)
+}
+
+// drainer drains chats' queues on a fixed pool of workers, at most one
+// drain of a chat at a time; see "Drains run on a fixed pool" above.
+type drainer struct {
+	turn    func(ctx context.Context, chat int64) (more, busy bool)
+	ctx     context.Context // the drains' context
+	giveUp  time.Duration   // how long a chat's lock may stay held elsewhere before the chat is left to the sweeper
+	metrics *Metrics
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	wakeup  *sync.Cond            // a chat was queued, or the last chat left after stop
+	chats   map[int64]*drainState // chats queued, being drained, or waiting to try the lock again
+	ready   []int64               // chats queued for a worker, first come first served
+	stopped bool
+	pending sync.WaitGroup // one per entry of chats
+}
+
+// drainState is where a chat stands in the drainer.
+type drainState struct {
+	running   bool          // a worker has it for a turn
+	again     bool          // woken while running: give it another turn
+	busySince time.Time     // when its lock was first found held elsewhere; zero if it was not
+	pause     time.Duration // before the next try of a lock held elsewhere
+}
+
+// start starts the workers; the fields above mu are set before.
+func (d *drainer) start(workers int) {
+	d.chats = map[int64]*drainState{}
+	d.wakeup = sync.NewCond(&d.mu)
+	for range workers {
+		go d.work()
+	}
+}
+
+// wake has chat drained here. It never blocks beyond the drainer's mutex,
+// and reports false, doing nothing, once the drainer is stopped.
+func (d *drainer) wake(chat int64) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopped {
+		return false
+	}
+	s, ok := d.chats[chat]
+	switch {
+	case !ok:
+		d.chats[chat] = &drainState{}
+		d.pending.Add(1)
+		d.enqueue(chat)
+	case s.running:
+		s.again = true
+	}
+	// Otherwise the chat is queued, or waiting to try its lock again: its
+	// coming turn finds the new update in the queue.
+	return true
+}
+
+// enqueue queues a chat in hand for a worker; d.mu is held.
+func (d *drainer) enqueue(chat int64) {
+	d.ready = append(d.ready, chat)
+	d.metrics.queue("drains", 1)
+	d.wakeup.Signal()
+}
+
+// work gives the chats queued their turns, one at a time, until the
+// drainer is stopped and no chat is left in hand.
+func (d *drainer) work() {
+	d.mu.Lock()
+	for {
+		for len(d.ready) == 0 && !(d.stopped && len(d.chats) == 0) {
+			d.wakeup.Wait()
+		}
+		if len(d.ready) == 0 {
+			d.mu.Unlock()
+			return
+		}
+		chat := d.ready[0]
+		d.ready = d.ready[1:]
+		s := d.chats[chat]
+		s.running = true
+		d.mu.Unlock()
+
+		d.metrics.queue("drains", -1)
+		more, busy := d.turn(d.ctx, chat)
+
+		d.mu.Lock()
+		s.running = false
+		d.settle(chat, s, more, busy)
+	}
+}
+
+// settle decides what comes next for a chat that has just had its turn;
+// d.mu is held.
+func (d *drainer) settle(chat int64, s *drainState, more, busy bool) {
+	switch {
+	case busy:
+		now := time.Now()
+		if s.busySince.IsZero() {
+			s.busySince, s.pause = now, retryFirst
+		}
+		if now.Sub(s.busySince) >= d.giveUp {
+			d.log.Warn("chat lock held elsewhere too long: chat left to its holder and the sweeper", "chat_id", chat, "since", s.busySince)
+			d.forget(chat)
+			return
+		}
+		// The next try finds whatever woke the chat meanwhile.
+		s.again = false
+		pause := s.pause
+		s.pause = min(2*pause, retryMost)
+		// Still in hand meanwhile: wake leaves it be, and shutdown
+		// waits for it as for any drain.
+		time.AfterFunc(pause, func() {
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			d.enqueue(chat)
+		})
+	case more || s.again:
+		// Back of the line: a chat whose user answers at once must
+		// not keep a worker from the chats waiting for one.
+		s.again, s.busySince = false, time.Time{}
+		d.enqueue(chat)
+	default:
+		d.forget(chat)
+	}
+}
+
+// forget lets go of a chat whose drain is over; d.mu is held.
+func (d *drainer) forget(chat int64) {
+	delete(d.chats, chat)
+	d.pending.Done()
+	if d.stopped && len(d.chats) == 0 {
+		d.wakeup.Broadcast() // the workers may end
+	}
+}
+
+// stop lets the workers end once no chat is left in hand; nothing is
+// woken after it.
+func (d *drainer) stop() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.stopped = true
+	d.wakeup.Broadcast()
+}
+
+// Wait waits up to timeout for every chat in hand to be drained and
+// reports whether they all were.
+func (d *drainer) Wait(timeout time.Duration) bool {
+	ch := make(chan struct{})
+	go func() { d.pending.Wait(); close(ch) }()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+		return false
+	}
 }

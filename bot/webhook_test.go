@@ -167,12 +167,14 @@ func (c *cluster) setWebhook() {
 
 // post sends a webhook request to one process as Telegram would, with
 // the given secret header ("" for none), and returns the status and how
-// long the answer took.
+// long the answer took. A request that fails is an error of the test and
+// status 0, so that post may be called from any goroutine.
 func (c *cluster) post(p *process, secret string, body []byte) (int, time.Duration) {
 	c.t.Helper()
 	req, err := http.NewRequest(http.MethodPost, p.http.URL+"/telegram", bytes.NewReader(body))
 	if err != nil {
-		c.t.Fatal(err)
+		c.t.Error(err)
+		return 0, 0
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if secret != "" {
@@ -181,7 +183,8 @@ func (c *cluster) post(p *process, secret string, body []byte) (int, time.Durati
 	start := time.Now()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		c.t.Fatal(err)
+		c.t.Error(err)
+		return 0, 0
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, resp.Body)
@@ -614,4 +617,79 @@ func TestWebhookWhenFull(t *testing.T) {
 			}
 		})
 	}
+}
+
+// noSweeper leaves the chats' queues to the drains alone: no chat is
+// stale before the test is long over.
+func noSweeper(o *bot.Options) { o.Queue.(*bot.RedisChatQueue).StaleAfter = time.Hour }
+
+// Updates of many chats arriving at once, far more chats than the
+// process has workers or room for pending updates, are all answered at
+// once and all handled, each chat's in order; with no sweeper to take up
+// a chat left waiting, every chat taken in was drained here.
+func TestWebhookDrainsEveryChatWokenAtOnce(t *testing.T) {
+	t.Parallel()
+	small := func(o *bot.Options) { o.Workers, o.MaxPending = 2, 4 }
+	c := startCluster(t, 1, queued, small, noSweeper)
+	p := c.procs[0]
+	const chats = 60
+	var users []*telegramtest.User
+	for i := range chats {
+		users = append(users, c.user(int64(6501+i), "en"))
+	}
+	var wg sync.WaitGroup
+	for i, u := range users {
+		wg.Go(func() {
+			// The second as soon as the first is answered, as Telegram
+			// does: it often finds its chat being drained.
+			for j, text := range []string{"/start", "/help"} {
+				code, took := c.post(p, c.secret, textUpdate(950_001+2*i+j, u, text))
+				if code != http.StatusOK {
+					t.Errorf("chat %d, %s: status %d, want 200", u.ID(), text, code)
+				}
+				if took > 900*time.Millisecond {
+					t.Errorf("chat %d, %s: answered after %v, want under a second", u.ID(), text, took)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, u := range users {
+		msgs, err := u.WaitFor(wait, func(ms []telegramtest.Message) bool {
+			return countMessages(ms, "Welcome") > 0 && countMessages(ms, "/orders") > 0
+		})
+		if err != nil {
+			t.Fatalf("chat %d: %v", u.ID(), err)
+		}
+		if len(msgs) != 2 || !strings.Contains(msgs[0].Text, "Welcome") {
+			t.Errorf("chat %d: want the welcome, then the help:\n%v", u.ID(), msgs)
+		}
+	}
+}
+
+// A chat whose lock is held elsewhere does not keep the only worker from
+// the other chats: they are handled meanwhile, and the held chat once its
+// lock is given back, without the sweeper's help.
+func TestWebhookDrainsOtherChatsWhileOneIsHeldElsewhere(t *testing.T) {
+	t.Parallel()
+	one := func(o *bot.Options) { o.Workers = 1 }
+	c := startCluster(t, 1, queued, one, noSweeper)
+	p := c.procs[0]
+	held, free := c.user(6601, "en"), c.user(6602, "en")
+	holder := bot.NewRedisChatLocker(newRedis(t), c.prefix, 0)
+	unlock, err := holder.Lock(context.Background(), held.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, u := range []*telegramtest.User{held, free} {
+		if code, _ := c.post(p, c.secret, textUpdate(960_001+i, u, "/start")); code != http.StatusOK {
+			t.Fatalf("chat %d: status %d, want 200", u.ID(), code)
+		}
+	}
+	c.waitText(free, "Welcome")
+	if ms := held.Messages(); len(ms) != 0 {
+		t.Fatalf("handled while the chat was locked elsewhere: %v", ms)
+	}
+	unlock()
+	c.waitText(held, "Welcome")
 }
