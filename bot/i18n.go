@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -25,6 +26,9 @@ type Messages struct {
 	bundle     *i18n.Bundle
 	localizers map[string]*i18n.Localizer
 	fallback   string
+	// plain holds messages without data once rendered, by lang and id:
+	// most of a screen's text and buttons, on every update.
+	plain sync.Map
 }
 
 // LoadMessages reads the embedded catalogues; fallback is the language used
@@ -68,7 +72,18 @@ func (m *Messages) Pick(chosen, telegram string) string {
 // pairs: T(lang, "x", "Name", n)). A missing message is logged and its id
 // returned, so a gap in a catalogue never breaks a reply.
 func (m *Messages) T(lang, id string, kv ...any) string {
-	return m.localize(lang, id, nil, kv)
+	if len(kv) > 0 {
+		return m.localize(lang, id, nil, kv)
+	}
+	key := lang + "\x00" + id
+	if s, ok := m.plain.Load(key); ok {
+		return s.(string)
+	}
+	s, found := m.render(lang, id, nil, nil)
+	if found { // an id not in the catalogues may come from stored data: not kept
+		m.plain.Store(key, s)
+	}
+	return s
 }
 
 // N is T for a message with plural forms chosen by count.
@@ -77,6 +92,12 @@ func (m *Messages) N(lang, id string, count int, kv ...any) string {
 }
 
 func (m *Messages) localize(lang, id string, count any, kv []any) string {
+	s, _ := m.render(lang, id, count, kv)
+	return s
+}
+
+// render is localize, also reporting whether the message was found.
+func (m *Messages) render(lang, id string, count any, kv []any) (string, bool) {
 	l, ok := m.localizers[lang]
 	if !ok {
 		l = m.localizers[m.fallback]
@@ -88,7 +109,7 @@ func (m *Messages) localize(lang, id string, count any, kv []any) string {
 	s, err := l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data, PluralCount: count})
 	if err != nil {
 		slog.Error("message missing", "id", id, "lang", lang, "err", err)
-		return id
+		return id, false
 	}
-	return s
+	return s, true
 }
