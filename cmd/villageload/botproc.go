@@ -312,6 +312,8 @@ func serveVillagebot(ctx context.Context, spec botSpec, log *slog.Logger, ready 
 	if spec.Webhook {
 		opts.Locker = bot.NewRedisChatLocker(rdb, spec.Prefix, 0)
 		opts.Queue = bot.NewRedisChatQueue(rdb, spec.Prefix)
+	} else {
+		opts.Journal = bot.NewRedisUpdateJournal(rdb, spec.Prefix) // as serve polls
 	}
 	b, err := bot.New(opts)
 	if err != nil {
