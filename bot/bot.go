@@ -178,7 +178,7 @@ func New(o Options) (*Bot, error) {
 	b.dispatch = newDispatcher(cmp(o.Workers, 16), cmp(o.MaxPending, 1024), b.HandleUpdate)
 	b.dispatch.metrics = o.Metrics
 	o.Telegram.Metrics = o.Metrics
-	b.hook = newWebhook(b, cmp(o.Workers, 16), cmp(o.MaxPending, 1024))
+	b.hook = newWebhook(b, cmp(o.Workers, 16))
 	return b, nil
 }
 

@@ -111,10 +111,9 @@ type webhook struct {
 }
 
 // newWebhook returns the intake of b, with workers draining chats' queues
-// when b has a Queue. MaxPending, which New passes too, bounds the
-// dispatcher's updates and not the drains: they hold one entry per chat
-// with work waiting.
-func newWebhook(b *Bot, workers, _ int) *webhook {
+// when b has a Queue. The drains hold one entry per chat with work
+// waiting, bounded by the queue itself, not by MaxPending.
+func newWebhook(b *Bot, workers int) *webhook {
 	h := &webhook{b: b}
 	h.work, h.cancel = context.WithCancel(context.Background())
 	if b.queue != nil {
