@@ -3,11 +3,13 @@ package bot_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"villagebot/bot"
 	"villagebot/bot/telegramtest"
 	"villagebot/orders"
 )
@@ -304,4 +306,46 @@ func shanghai(t *testing.T) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
+}
+
+// A staff member's gift order or new product whose session was flushed
+// mid-way is told the bot lost track, not that the button is out of date.
+func TestStaffFlowsAfterASessionFlushSayTheBotLostTrack(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	us := h.staffUsers()
+	ctx := context.Background()
+	// forget deletes the session once it is saved at the flow's step.
+	forget := func(u *telegramtest.User, flow, step string) {
+		t.Helper()
+		key := fmt.Sprintf("%ssession:%d", h.prefix, u.ID())
+		h.until("the session at "+flow+"/"+step, func() bool {
+			var s bot.Session
+			b, err := h.rdb.Get(ctx, key).Bytes()
+			return err == nil && json.Unmarshal(b, &s) == nil && s.Flow == flow && s.Step == step
+		})
+		if err := h.rdb.Del(ctx, key).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lost := sessionLostWords["en"]
+
+	us.office.Send("/gift")
+	h.waitText(us.office, "Gift order")
+	forget(us.office, "gift", "products")
+	if a := h.answer(us.office, h.pressContaining(us.office, "Li Brocade Wall Hanging")); !strings.Contains(a.Text, lost) {
+		t.Errorf("a gift's product pressed after the flush was answered %q", a.Text)
+	}
+
+	us.own.Send("/newproduct")
+	h.waitText(us.own, "Send its SKU")
+	us.own.Send("MN-HONEY")
+	h.waitText(us.own, "Its category?")
+	forget(us.own, "newproduct", "category")
+	if a := h.answer(us.own, h.pressContaining(us.own, "Other")); !strings.Contains(a.Text, lost) {
+		t.Errorf("a new product's category pressed after the flush was answered %q", a.Text)
+	}
+	if n := h.count(`SELECT count(*) FROM orders`); n != 0 {
+		t.Errorf("%d orders", n)
+	}
 }

@@ -79,8 +79,11 @@ func (b *Bot) giftProducts(ctx context.Context, r *Request) error {
 // giftPick asks how many units of the pressed product to give.
 func (b *Bot) giftPick(ctx context.Context, r *Request, me catalog.Staff) error {
 	id, ok := r.Data.ID(0, 1<<53)
-	if !ok || r.Session.Flow != "gift" || r.Session.Step != "products" && r.Session.Step != "qty" {
+	if !ok {
 		return errStale
+	}
+	if r.Session.Flow != "gift" || r.Session.Step != "products" && r.Session.Step != "qty" {
+		return r.Session.stale()
 	}
 	p, err := b.catalog.Product(ctx, id)
 	if err != nil {
@@ -96,7 +99,7 @@ func (b *Bot) giftPick(ctx context.Context, r *Request, me catalog.Staff) error 
 
 func (b *Bot) giftClear(ctx context.Context, r *Request, me catalog.Staff) error {
 	if r.Session.Flow != "gift" {
-		return errStale
+		return r.Session.stale()
 	}
 	r.Session.Gift = nil
 	r.Session.Step = "products"
@@ -105,7 +108,7 @@ func (b *Bot) giftClear(ctx context.Context, r *Request, me catalog.Staff) error
 
 func (b *Bot) giftNext(ctx context.Context, r *Request, me catalog.Staff) error {
 	if r.Session.Flow != "gift" || len(r.Session.Gift) == 0 {
-		return errStale
+		return r.Session.stale()
 	}
 	r.Session.Step = "occasion"
 	if r.Callback != nil && r.Callback.Message != nil {

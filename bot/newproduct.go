@@ -129,8 +129,11 @@ func (b *Bot) newProductStep(ctx context.Context, r *Request, me catalog.Staff) 
 // newProductCategory and newProductGift take the answers given by button.
 func (b *Bot) newProductCategory(ctx context.Context, r *Request, me catalog.Staff) error {
 	i, ok := r.Data.Int(0, len(catalog.Categories)-1)
-	if !ok || r.Session.Flow != "newproduct" || r.Session.Step != "category" {
+	if !ok {
 		return errStale
+	}
+	if r.Session.Flow != "newproduct" || r.Session.Step != "category" {
+		return r.Session.stale()
 	}
 	r.Session.Set("category", string(catalog.Categories[i]))
 	r.Session.Step = "name"
@@ -139,8 +142,11 @@ func (b *Bot) newProductCategory(ctx context.Context, r *Request, me catalog.Sta
 
 func (b *Bot) newProductGift(ctx context.Context, r *Request, me catalog.Staff) error {
 	g, ok := r.Data.Int(0, 1)
-	if !ok || r.Session.Flow != "newproduct" || r.Session.Step != "gift" {
+	if !ok {
 		return errStale
+	}
+	if r.Session.Flow != "newproduct" || r.Session.Step != "gift" {
+		return r.Session.stale()
 	}
 	r.Session.Set("gift", strconv.Itoa(g))
 	r.Session.Step = "story"
@@ -189,7 +195,7 @@ func (b *Bot) newProductSummary(ctx context.Context, r *Request) error {
 // newProductCreate creates the product.
 func (b *Bot) newProductCreate(ctx context.Context, r *Request, me catalog.Staff) error {
 	if r.Session.Flow != "newproduct" || r.Session.Step != "confirm" {
-		return errStale
+		return r.Session.stale()
 	}
 	p := b.draft(r)
 	v, err := b.catalog.VillageByCode(ctx, p.VillageCode)
