@@ -14,13 +14,30 @@ import (
 	"strings"
 	"syscall"
 	_ "time/tzdata" // TIMEZONE works on machines without zoneinfo
+
+	"github.com/redis/go-redis/v9"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := &Main{Getenv: os.Getenv, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	redis.SetLogger(redisLog{m})
 	os.Exit(m.Run(ctx, os.Args[1:]))
+}
+
+// redisLog puts go-redis's own messages (a failed dial, a connection
+// pool's trouble) in the process's log, structured like the rest, rather
+// than on stderr as they are. The logger is looked up on each message: Run
+// sets it before any Redis client exists.
+type redisLog struct{ m *Main }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	log := l.m.log
+	if log == nil {
+		log = slog.Default()
+	}
+	log.WarnContext(ctx, fmt.Sprintf(format, v...), "component", "redis")
 }
 
 // Main is one run of the command: its environment and streams.
