@@ -4,8 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"villagebot/bot"
 	"villagebot/internal/redistest"
@@ -107,5 +112,44 @@ func TestJournaledUpdatesAreHandledAfterARestart(t *testing.T) {
 	h.waitText(u, "don't know that command")
 	if n := countMessages(u.Messages(), "What I can do"); n != 1 {
 		t.Errorf("the journaled /help was answered %d times, want 1", n)
+	}
+}
+
+// A journal that does not answer (Redis behind a dead link) slows polling
+// only now and then: it is given journalWait, then left alone for a while;
+// the bot answers meanwhile, confirming updates once handled, and says so
+// once in its log.
+func TestPollingWithAJournalThatDoesNotAnswer(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() { // accepts, reads, never answers
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go io.Copy(io.Discard, c)
+		}
+	}()
+	dead := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), ContextTimeoutEnabled: true, MaxRetries: -1})
+	t.Cleanup(func() { dead.Close() })
+
+	h := start(t, func(o *bot.Options) { o.Journal = bot.NewRedisUpdateJournal(dead, "") })
+	u := h.user(3303, "en")
+	began := time.Now()
+	for i := range 10 {
+		u.Send(fmt.Sprintf("/help %d", i))
+		h.until(fmt.Sprintf("answer %d", i+1), func() bool { return countMessages(u.Messages(), "What I can do") == i+1 })
+	}
+	if took := time.Since(began); took > 4*time.Second {
+		t.Errorf("10 answers took %v with the journal unreachable", took)
+	}
+	h.stop() // its log is read below
+	if n := strings.Count(h.logs.String(), "update journal unavailable"); n != 1 {
+		t.Errorf("the unreachable journal was logged %d times, want once", n)
 	}
 }

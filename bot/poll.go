@@ -143,7 +143,7 @@ func (o *offsets) pending() int {
 // a failed call it backs off, honouring retry_after. When ctx ends it
 // waits (at most drain) for the updates in hand and confirms them.
 func (b *Bot) Poll(ctx context.Context, drain time.Duration) error {
-	p := &poller{b: b, off: newOffsets(), journalOK: true}
+	p := &poller{b: b, off: newOffsets()}
 	handleCtx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelHandlers()
 	backoff := time.Second
@@ -210,11 +210,53 @@ type poller struct {
 	b   *Bot
 	off *offsets
 
-	mu        sync.Mutex
-	handled   []int // journaled updates handled since the last Sync
-	journalOK bool  // the last Sync worked; a failure is logged once
-	replayed  bool  // the journal's updates from before were handed over
+	mu       sync.Mutex
+	handled  []int // journaled updates handled since the last Sync
+	replayed bool  // the journal's updates from before were handed over
+
+	// While the journal fails, it is left alone for a pause that doubles
+	// up to journalPauseMost, so that an unreachable Redis slows no poll
+	// by more than journalWait now and then. Only the poll loop uses
+	// these.
+	journalDown  time.Time     // when the journal last failed; zero: it works
+	journalPause time.Duration // left alone until journalDown + journalPause
 }
+
+const (
+	// journalWait bounds a call to the journal.
+	journalWait = 500 * time.Millisecond
+	// journalPauseMost is the longest the journal is left alone after
+	// failing.
+	journalPauseMost = 30 * time.Second
+)
+
+// journal calls the journal, unless it failed a moment ago, within
+// journalWait, and keeps track of its failing and recovering (logged
+// once each).
+func (p *poller) journal(ctx context.Context, what string, call func(ctx context.Context) error) error {
+	if !p.journalDown.IsZero() && time.Since(p.journalDown) < p.journalPause {
+		return errJournalResting
+	}
+	cctx, cancel := context.WithTimeout(ctx, journalWait)
+	err := call(cctx)
+	cancel()
+	switch {
+	case err != nil && ctx.Err() != nil:
+		// Shutting down: not the journal's fault.
+	case err != nil:
+		if p.journalDown.IsZero() {
+			p.b.log.Warn("update journal unavailable: "+what, "err", err)
+		}
+		p.journalDown, p.journalPause = time.Now(), min(max(2*p.journalPause, time.Second), journalPauseMost)
+	case !p.journalDown.IsZero():
+		p.b.log.Info("update journal available again")
+		p.journalDown, p.journalPause = time.Time{}, 0
+	}
+	return err
+}
+
+// errJournalResting is the journal left alone after failing.
+var errJournalResting = errors.New("update journal: failed a moment ago")
 
 // record writes fresh to the journal and takes out the updates handled
 // since the last time, and reports whether fresh is kept there (always
@@ -231,21 +273,15 @@ func (p *poller) record(ctx context.Context, fresh []RawUpdate) bool {
 	if len(fresh) == 0 && len(handled) == 0 {
 		return false
 	}
-	err := j.Sync(ctx, fresh, handled)
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	err := p.journal(ctx, "updates are confirmed once handled", func(ctx context.Context) error {
+		return j.Sync(ctx, fresh, handled)
+	})
 	if err != nil {
+		p.mu.Lock()
 		p.handled = append(p.handled, handled...) // taken out next time
-		if p.journalOK && ctx.Err() == nil {
-			p.b.log.Warn("update journal unavailable: updates are confirmed once handled", "err", err)
-		}
-		p.journalOK = false
+		p.mu.Unlock()
 		return false
 	}
-	if !p.journalOK {
-		p.b.log.Info("update journal available again")
-	}
-	p.journalOK = true
 	return true
 }
 
@@ -297,12 +333,13 @@ func (p *poller) replay(ctx, handleCtx context.Context) {
 		p.replayed = true
 		return
 	}
-	kept, err := j.Pending(ctx)
+	var kept []RawUpdate
+	err := p.journal(ctx, "updates fetched before a restart wait until it is back", func(ctx context.Context) error {
+		var err error
+		kept, err = j.Pending(ctx)
+		return err
+	})
 	if err != nil {
-		if p.journalOK && ctx.Err() == nil {
-			p.b.log.Warn("update journal unavailable: updates fetched before a restart wait until it is back", "err", err)
-		}
-		p.journalOK = false
 		return
 	}
 	p.replayed = true
