@@ -95,7 +95,9 @@ type Options struct {
 	Locker ChatLocker
 	// Queue, when set (with Locker), holds the updates the webhook took in
 	// until a process holding the chat's lock handles them, lowest
-	// update_id first; see webhook.go.
+	// update_id first; see webhook.go. Its Take must take the lock
+	// Locker takes, as a RedisChatQueue made from the RedisChatLocker
+	// does.
 	Queue ChatQueue
 	// Journal, when set, keeps the updates Poll fetched until they are
 	// handled, so that Poll confirms them to Telegram at once; see

@@ -19,7 +19,7 @@ import (
 // a queue per chat of the updates taken in but not yet handled (see
 // webhook.go for how they are used together). Both need one Redis server
 // (a primary, as for sessions), not a Redis Cluster: the queue's scripts
-// touch two keys.
+// touch the chat's queue, its lock and the index of chats at once.
 
 // RedisChatLocker is a ChatLocker for several processes: the lock is a
 // Redis key set only if absent (SET NX) to a random token of its holder,
@@ -39,6 +39,10 @@ func NewRedisChatLocker(rdb redis.UniversalClient, prefix string, ttl time.Durat
 	return &RedisChatLocker{rdb: rdb, prefix: prefix, ttl: cmp(ttl, 35*time.Second)}
 }
 
+func (l *RedisChatLocker) key(chatID int64) string {
+	return l.prefix + "chatlock:" + strconv.FormatInt(chatID, 10)
+}
+
 // unlockScript deletes the lock only if it holds the caller's token.
 var unlockScript = redis.NewScript(`
 if redis.call("GET", KEYS[1]) == ARGV[1] then
@@ -49,30 +53,41 @@ return 0`)
 // Lock waits, trying again after a short and growing pause, until it has
 // the chat's lock or ctx ends.
 func (l *RedisChatLocker) Lock(ctx context.Context, chatID int64) (unlock func(), err error) {
-	key := l.prefix + "chatlock:" + strconv.FormatInt(chatID, 10)
+	key := l.key(chatID)
 	token := rand.Text()
+	err = whileHeld(ctx, func() (bool, error) {
+		ok, err := l.rdb.SetNX(ctx, key, token, l.ttl).Result()
+		if err != nil && ctx.Err() != nil {
+			// The SET may have been done and only its answer lost as
+			// ctx ended: give back whatever the token holds, or the
+			// chat would stay locked, by nobody, for the TTL. In the
+			// background, so as not to outlast ctx.
+			go l.unlock(key, token)
+		}
+		return !ok, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("chat lock: %w", err)
+	}
+	return sync.OnceFunc(func() { l.unlock(key, token) }), nil
+}
+
+// whileHeld calls try until it reports the chat's lock not held
+// elsewhere or fails, pausing between calls for a short and growing
+// while; it fails with ctx's error once ctx ends.
+func whileHeld(ctx context.Context, try func() (held bool, err error)) error {
 	pause := 2 * time.Millisecond
 	for {
-		ok, err := l.rdb.SetNX(ctx, key, token, l.ttl).Result()
-		if err != nil {
-			if ctx.Err() != nil {
-				// The SET may have been done and only its answer lost
-				// as ctx ended: give back whatever the token holds, or
-				// the chat would stay locked, by nobody, for the TTL.
-				// In the background, so as not to outlast ctx.
-				go l.unlock(key, token)
-			}
-			return nil, fmt.Errorf("chat lock: %w", err)
-		}
-		if ok {
-			return sync.OnceFunc(func() { l.unlock(key, token) }), nil
+		held, err := try()
+		if err != nil || !held {
+			return err
 		}
 		// Jitter keeps waiting processes from asking in step.
 		t := time.NewTimer(pause/2 + mrand.N(pause))
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("chat lock: %w", ctx.Err())
+			return ctx.Err()
 		case <-t.C:
 		}
 		pause = min(pause*2, 50*time.Millisecond)
@@ -90,20 +105,36 @@ func (l *RedisChatLocker) unlock(key, token string) {
 
 // ChatQueue holds, for each chat, the updates a process took in and none
 // has handled yet, where every process sees them; a process handles them
-// while it holds the chat's lock, lowest update_id first.
+// one at a time under the chat's lock, lowest update_id first. Taking an
+// update takes the lock, and releasing it gives the lock back, each in
+// the same step: the lock is the one the bot's Locker takes, so that a
+// drain and an update handled under Locker.Lock exclude each other.
 type ChatQueue interface {
-	// Push adds u to the chat's queue (adding it again changes nothing);
-	// it fails with ErrBacklog when too many of the chat's updates wait.
-	Push(ctx context.Context, chatID int64, u tgbotapi.Update) error
-	// Next returns the chat's waiting update with the lowest update_id;
-	// ok is false when none waits.
-	Next(ctx context.Context, chatID int64) (u tgbotapi.Update, ok bool, err error)
-	// Done removes the update, every copy of it, from the chat's queue.
-	Done(ctx context.Context, chatID int64, updateID int) error
+	// Push adds an update, as the JSON Telegram sent, to the chat's queue
+	// (adding one with the same update_id again changes nothing); it
+	// fails with ErrBacklog when too many of the chat's updates wait.
+	Push(ctx context.Context, chatID int64, updateID int, update []byte) error
+	// Take takes the chat's lock and the chat's waiting update with the
+	// lowest update_id, waiting until the lock is free or ctx ends. ok is
+	// false when none waits; then it holds no lock.
+	Take(ctx context.Context, chatID int64) (t Taken, ok bool, err error)
+	// Release removes t's update, every copy of it, from the chat's
+	// queue, records progress on the chat and gives the lock back if it
+	// still holds t's token. more reports whether updates still wait.
+	Release(ctx context.Context, t Taken) (more bool, err error)
 	// Stale names up to limit chats whose queue has gone a while without
 	// progress (the process that took their updates in may have died),
 	// each at most once in that while.
 	Stale(ctx context.Context, limit int) ([]int64, error)
+}
+
+// Taken is an update taken from a chat's queue: its holder holds the
+// chat's lock until it releases it.
+type Taken struct {
+	ChatID int64
+	Update tgbotapi.Update
+	// Token is the lock's, for the queue to give back only its own.
+	Token string
 }
 
 // ErrBacklog is a chat with too many updates waiting.
@@ -112,10 +143,12 @@ var ErrBacklog = errors.New("too many updates waiting in the chat")
 // RedisChatQueue is a ChatQueue in Redis: a sorted set per chat
 // ("<prefix>chatqueue:<chat>", the update as JSON scored by its
 // update_id), and a sorted set of the chats with updates waiting
-// ("<prefix>chatqueues", scored by when the chat last saw progress).
+// ("<prefix>chatqueues", scored by when the chat last saw progress). The
+// chats' locks are a RedisChatLocker's.
 type RedisChatQueue struct {
 	rdb    redis.UniversalClient
 	prefix string
+	locks  *RedisChatLocker
 
 	// MaxPerChat bounds a chat's waiting updates; default 100.
 	MaxPerChat int
@@ -129,9 +162,13 @@ type RedisChatQueue struct {
 	Now func() time.Time
 }
 
-// NewRedisChatQueue returns a queue keeping its keys under prefix.
-func NewRedisChatQueue(rdb redis.UniversalClient, prefix string) *RedisChatQueue {
-	return &RedisChatQueue{rdb: rdb, prefix: prefix, MaxPerChat: 100, StaleAfter: 10 * time.Second, TTL: updateTTL, Now: time.Now}
+// NewRedisChatQueue returns a queue whose Take and Release take and give
+// back the chats' locks of locks, keeping its keys in the same Redis
+// under the same prefix: the scripts that take an update with its lock
+// touch both.
+func NewRedisChatQueue(locks *RedisChatLocker) *RedisChatQueue {
+	return &RedisChatQueue{rdb: locks.rdb, prefix: locks.prefix, locks: locks,
+		MaxPerChat: 100, StaleAfter: 10 * time.Second, TTL: updateTTL, Now: time.Now}
 }
 
 func (q *RedisChatQueue) key(chatID int64) string {
@@ -140,28 +177,27 @@ func (q *RedisChatQueue) key(chatID int64) string {
 
 func (q *RedisChatQueue) index() string { return q.prefix + "chatqueues" }
 
-// pushScript adds the update unless the queue is full, and enters the
-// chat in the index if it is not there.
+// pushScript adds the update unless one with its update_id waits already
+// (Telegram's copy of an update need not be byte for byte the same) or
+// the queue is full, and enters the chat in the index if it is not there.
 //
 // KEYS: the chat's queue, the index. ARGV: update_id, the update, now
 // (ms), the most waiting, the queue's TTL (ms), the chat id.
 var pushScript = redis.NewScript(`
-if not redis.call("ZSCORE", KEYS[1], ARGV[2]) and redis.call("ZCARD", KEYS[1]) >= tonumber(ARGV[4]) then
-	return 0
+if redis.call("ZCOUNT", KEYS[1], ARGV[1], ARGV[1]) == 0 then
+	if redis.call("ZCARD", KEYS[1]) >= tonumber(ARGV[4]) then
+		return 0
+	end
+	redis.call("ZADD", KEYS[1], ARGV[1], ARGV[2])
 end
-redis.call("ZADD", KEYS[1], ARGV[1], ARGV[2])
 redis.call("PEXPIRE", KEYS[1], ARGV[5])
 redis.call("ZADD", KEYS[2], "NX", ARGV[3], ARGV[6])
 return 1`)
 
 // Push implements ChatQueue.
-func (q *RedisChatQueue) Push(ctx context.Context, chatID int64, u tgbotapi.Update) error {
-	data, err := json.Marshal(u)
-	if err != nil {
-		return fmt.Errorf("queue update: %w", err)
-	}
+func (q *RedisChatQueue) Push(ctx context.Context, chatID int64, updateID int, update []byte) error {
 	added, err := pushScript.Run(ctx, q.rdb, []string{q.key(chatID), q.index()},
-		u.UpdateID, data, q.Now().UnixMilli(), q.MaxPerChat, q.TTL.Milliseconds(), chatID).Int()
+		updateID, update, q.Now().UnixMilli(), q.MaxPerChat, q.TTL.Milliseconds(), chatID).Int()
 	if err != nil {
 		return fmt.Errorf("queue update: %w", err)
 	}
@@ -171,49 +207,103 @@ func (q *RedisChatQueue) Push(ctx context.Context, chatID int64, u tgbotapi.Upda
 	return nil
 }
 
-// nextScript returns the lowest update waiting; when none is, it takes
-// the chat out of the index, in the same step so that a Push cannot slip
-// in between.
+// takeScript returns the lowest update waiting with its update_id, having
+// set the lock to the caller's token (SET NX PX, as RedisChatLocker.Lock
+// does); 0 when the lock is held elsewhere. When no update waits it takes
+// no lock and takes the chat out of the index, in the same step so that a
+// Push cannot slip in between.
 //
-// KEYS: the chat's queue, the index. ARGV: the chat id.
-var nextScript = redis.NewScript(`
-local first = redis.call("ZRANGE", KEYS[1], 0, 0)
+// KEYS: the chat's queue, the index, the chat's lock. ARGV: the chat id,
+// the token, the lock's TTL (ms).
+var takeScript = redis.NewScript(`
+local first = redis.call("ZRANGE", KEYS[1], 0, 0, "WITHSCORES")
 if #first == 0 then
 	redis.call("ZREM", KEYS[2], ARGV[1])
 	return false
 end
-return first[1]`)
+if not redis.call("SET", KEYS[3], ARGV[2], "NX", "PX", ARGV[3]) then
+	return 0
+end
+return first`)
 
-// Next implements ChatQueue.
-func (q *RedisChatQueue) Next(ctx context.Context, chatID int64) (tgbotapi.Update, bool, error) {
-	data, err := nextScript.Run(ctx, q.rdb, []string{q.key(chatID), q.index()}, chatID).Text()
-	if errors.Is(err, redis.Nil) {
-		return tgbotapi.Update{}, false, nil
-	}
-	if err != nil {
-		return tgbotapi.Update{}, false, fmt.Errorf("next queued update: %w", err)
-	}
-	var u tgbotapi.Update
-	if err := json.Unmarshal([]byte(data), &u); err != nil {
-		// Not ours to handle; drop it rather than block the chat.
-		q.rdb.ZRem(ctx, q.key(chatID), data)
-		return tgbotapi.Update{}, false, fmt.Errorf("next queued update: %w", err)
-	}
-	return u, true, nil
-}
-
-// Done implements ChatQueue; it also records progress on the chat.
-func (q *RedisChatQueue) Done(ctx context.Context, chatID int64, updateID int) error {
-	id := strconv.Itoa(updateID)
-	_, err := q.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZRemRangeByScore(ctx, q.key(chatID), id, id)
-		p.ZAddXX(ctx, q.index(), redis.Z{Score: float64(q.Now().UnixMilli()), Member: chatID})
-		return nil
+// Take implements ChatQueue. Like RedisChatLocker.Lock, it tries again
+// after a short and growing pause while the lock is held elsewhere.
+func (q *RedisChatQueue) Take(ctx context.Context, chatID int64) (Taken, bool, error) {
+	lock := q.locks.key(chatID)
+	t := Taken{ChatID: chatID, Token: rand.Text()}
+	var first []any
+	err := whileHeld(ctx, func() (bool, error) {
+		reply, err := takeScript.Run(ctx, q.rdb, []string{q.key(chatID), q.index(), lock},
+			chatID, t.Token, q.locks.ttl.Milliseconds()).Result()
+		switch {
+		case errors.Is(err, redis.Nil):
+			return false, nil
+		case err != nil:
+			if ctx.Err() != nil {
+				// As in Lock: the answer may be lost, not the lock.
+				go q.locks.unlock(lock, t.Token)
+			}
+			return false, err
+		}
+		first, _ = reply.([]any)
+		return first == nil, nil
 	})
 	if err != nil {
-		return fmt.Errorf("queued update done: %w", err)
+		return Taken{}, false, fmt.Errorf("take queued update: %w", err)
 	}
-	return nil
+	if first == nil {
+		return Taken{}, false, nil
+	}
+	data, _ := first[0].(string)
+	score, _ := first[1].(string)
+	id, err := strconv.Atoi(score)
+	if err == nil {
+		err = json.Unmarshal([]byte(data), &t.Update)
+	}
+	if err == nil && t.Update.UpdateID != id {
+		err = fmt.Errorf("update %d queued as %d", t.Update.UpdateID, id)
+	}
+	if err != nil {
+		// Not ours to handle; drop it rather than block the chat.
+		t.Update = tgbotapi.Update{UpdateID: id}
+		_, _ = q.Release(ctx, t)
+		return Taken{}, false, fmt.Errorf("take queued update: %w", err)
+	}
+	return t, true, nil
+}
+
+// releaseScript removes the update, records progress on the chat, and
+// deletes the lock only if it holds the caller's token. It takes the chat
+// out of the index when no update is left, as takeScript does, and
+// returns how many are.
+//
+// KEYS: the chat's queue, the index, the chat's lock. ARGV: the chat id,
+// update_id, now (ms), the token.
+var releaseScript = redis.NewScript(`
+redis.call("ZREMRANGEBYSCORE", KEYS[1], ARGV[2], ARGV[2])
+local left = redis.call("ZCARD", KEYS[1])
+if left == 0 then
+	redis.call("ZREM", KEYS[2], ARGV[1])
+else
+	redis.call("ZADD", KEYS[2], "XX", ARGV[3], ARGV[1])
+end
+if redis.call("GET", KEYS[3]) == ARGV[4] then
+	redis.call("DEL", KEYS[3])
+end
+return left`)
+
+// Release implements ChatQueue. When Redis does not answer it still tries
+// to give the lock back, as RedisChatLocker's unlock would; the update
+// then stays in the queue, to be taken again and skipped as handled.
+func (q *RedisChatQueue) Release(ctx context.Context, t Taken) (bool, error) {
+	lock := q.locks.key(t.ChatID)
+	left, err := releaseScript.Run(ctx, q.rdb, []string{q.key(t.ChatID), q.index(), lock},
+		t.ChatID, t.Update.UpdateID, q.Now().UnixMilli(), t.Token).Int()
+	if err != nil {
+		q.locks.unlock(lock, t.Token)
+		return false, fmt.Errorf("release queued update: %w", err)
+	}
+	return left > 0, nil
 }
 
 // staleScript names the chats without progress since ARGV[1] and restarts

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"runtime"
 	"slices"
@@ -179,55 +180,65 @@ func (loseSetAnswer) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 	return next
 }
 
-func update(id int, chat int64, text string) tgbotapi.Update {
-	return tgbotapi.Update{UpdateID: id, Message: &tgbotapi.Message{
+// update is the JSON of a text message update, as Telegram sends it.
+func update(id int, chat int64, text string) []byte {
+	data, err := json.Marshal(tgbotapi.Update{UpdateID: id, Message: &tgbotapi.Message{
 		MessageID: id, Chat: &tgbotapi.Chat{ID: chat, Type: "private"}, Text: text,
-	}}
+	}})
+	if err != nil {
+		panic(err)
+	}
+	return data
 }
 
 // The queue gives a chat's updates lowest update_id first whatever order
-// they came in, keeps one copy of a redelivered update, removes every
-// copy on Done, refuses a chat's backlog past its bound, and names a chat
-// left without progress once per StaleAfter.
+// they came in, keeps one copy of a redelivered update, removes it on
+// Release, refuses a chat's backlog past its bound, and names a chat left
+// without progress once per StaleAfter.
 func TestChatQueue(t *testing.T) {
 	t.Parallel()
 	rdb, prefix := redistest.New(t)
 	ctx := context.Background()
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	q := bot.NewRedisChatQueue(rdb, prefix)
+	q := bot.NewRedisChatQueue(bot.NewRedisChatLocker(rdb, prefix, 0))
 	q.MaxPerChat = 3
 	q.StaleAfter = 10 * time.Second
 	q.Now = func() time.Time { return now }
 
 	for _, id := range []int{12, 10, 11, 10} {
-		if err := q.Push(ctx, 5, update(id, 5, "x")); err != nil {
+		if err := q.Push(ctx, 5, id, update(id, 5, "x")); err != nil {
 			t.Fatalf("Push(%d): %v", id, err)
 		}
 	}
-	if err := q.Push(ctx, 5, update(13, 5, "x")); !errors.Is(err, bot.ErrBacklog) {
+	if err := q.Push(ctx, 5, 13, update(13, 5, "x")); !errors.Is(err, bot.ErrBacklog) {
 		t.Errorf("Push past MaxPerChat = %v, want ErrBacklog", err)
 	}
-	if err := q.Push(ctx, 5, update(12, 5, "x")); err != nil {
+	// A copy need not be byte for byte the original: its update_id tells.
+	if err := q.Push(ctx, 5, 12, update(12, 5, "x (copy)")); err != nil {
 		t.Errorf("Push again of a waiting update when full = %v, want nil", err)
 	}
-	if err := q.Push(ctx, 6, update(20, 6, "other chat")); err != nil {
+	if err := q.Push(ctx, 6, 20, update(20, 6, "other chat")); err != nil {
 		t.Fatal(err)
 	}
 	var got []int
 	for {
-		u, ok, err := q.Next(ctx, 5)
+		tk, ok, err := q.Take(ctx, 5)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !ok {
 			break
 		}
-		if u.Message == nil || u.Message.Chat.ID != 5 || u.Message.Text != "x" {
-			t.Fatalf("Next = %+v, not the update pushed", u)
+		if u := tk.Update; u.Message == nil || u.Message.Chat.ID != 5 || u.Message.Text != "x" {
+			t.Fatalf("Take = %+v, not the update pushed first", u)
 		}
-		got = append(got, u.UpdateID)
-		if err := q.Done(ctx, 5, u.UpdateID); err != nil {
+		got = append(got, tk.Update.UpdateID)
+		more, err := q.Release(ctx, tk)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if want := len(got) < 3; more != want {
+			t.Errorf("Release of update %d: more = %v, want %v", tk.Update.UpdateID, more, want)
 		}
 		if len(got) > 5 {
 			break
@@ -248,18 +259,178 @@ func TestChatQueue(t *testing.T) {
 	if chats, err := q.Stale(ctx, 10); err != nil || len(chats) != 0 {
 		t.Fatalf("Stale right after = %v, %v; want none until StaleAfter passes again", chats, err)
 	}
-	// Once drained, the chat leaves the index.
-	if u, ok, err := q.Next(ctx, 6); err != nil || !ok || u.UpdateID != 20 {
-		t.Fatalf("Next(6) = %v, %v, %v", u.UpdateID, ok, err)
-	}
-	if err := q.Done(ctx, 6, 20); err != nil {
+	// Progress restarts a chat's clock, and once drained the chat leaves
+	// the index.
+	if err := q.Push(ctx, 6, 21, update(21, 6, "x")); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, _ := q.Next(ctx, 6); ok {
+	tk, ok, err := q.Take(ctx, 6)
+	if err != nil || !ok || tk.Update.UpdateID != 20 {
+		t.Fatalf("Take(6) = %v, %v, %v", tk.Update.UpdateID, ok, err)
+	}
+	now = now.Add(11 * time.Second)
+	if more, err := q.Release(ctx, tk); err != nil || !more {
+		t.Fatalf("Release(20) = %v, %v; want more", more, err)
+	}
+	if chats, _ := q.Stale(ctx, 10); len(chats) != 0 {
+		t.Errorf("Stale right after progress = %v, want none", chats)
+	}
+	if tk, ok, err = q.Take(ctx, 6); err != nil || !ok || tk.Update.UpdateID != 21 {
+		t.Fatalf("Take(6) = %v, %v, %v", tk.Update.UpdateID, ok, err)
+	}
+	if more, err := q.Release(ctx, tk); err != nil || more {
+		t.Fatalf("Release(21) = %v, %v; want no more", more, err)
+	}
+	if _, ok, _ := q.Take(ctx, 6); ok {
 		t.Fatal("chat 6 still has an update")
 	}
 	now = now.Add(time.Minute)
 	if chats, _ := q.Stale(ctx, 10); len(chats) != 0 {
 		t.Errorf("Stale after every chat was drained = %v", chats)
+	}
+	if n := rdb.Exists(ctx, prefix+"chatlock:5", prefix+"chatlock:6").Val(); n != 0 {
+		t.Errorf("%d chat locks left after the drains", n)
+	}
+}
+
+// Take holds the chat's lock, the one RedisChatLocker takes, until
+// Release: a Lock waits for it, and a Take waits for a Lock's. A Take of
+// an empty queue takes no lock, and does not wait for one held.
+func TestChatQueueTakeHoldsTheChatLock(t *testing.T) {
+	t.Parallel()
+	rdb, prefix := redistest.New(t)
+	ctx := context.Background()
+	locks := bot.NewRedisChatLocker(rdb, prefix, 10*time.Second)
+	q := bot.NewRedisChatQueue(bot.NewRedisChatLocker(newRedis(t), prefix, 10*time.Second))
+	short := func() context.Context {
+		ctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		t.Cleanup(cancel)
+		return ctx
+	}
+
+	if _, ok, err := q.Take(ctx, 8); err != nil || ok {
+		t.Fatalf("Take of an empty queue = %v, %v; want none", ok, err)
+	}
+	if n := rdb.Exists(ctx, prefix+"chatlock:8").Val(); n != 0 {
+		t.Fatal("Take of an empty queue left the chat locked")
+	}
+	if err := q.Push(ctx, 8, 1, update(1, 8, "x")); err != nil {
+		t.Fatal(err)
+	}
+	tk, ok, err := q.Take(ctx, 8)
+	if err != nil || !ok {
+		t.Fatalf("Take = %v, %v", ok, err)
+	}
+	if _, err := locks.Lock(short(), 8); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Lock of a chat taken from its queue = %v, want context.DeadlineExceeded", err)
+	}
+	if _, err := q.Release(ctx, tk); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := locks.Lock(short(), 8)
+	if err != nil {
+		t.Fatalf("Lock after Release: %v", err)
+	}
+	unlock()
+
+	// Held by a Lock, here one that runs out: Take waits for it.
+	dying := bot.NewRedisChatLocker(newRedis(t), prefix, 300*time.Millisecond)
+	if _, err := dying.Lock(short(), 8); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Push(ctx, 8, 2, update(2, 8, "x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := q.Take(short(), 8); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Take of a locked chat = %v, want context.DeadlineExceeded", err)
+	}
+	wait, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if tk, ok, err = q.Take(wait, 8); err != nil || !ok || tk.Update.UpdateID != 2 {
+		t.Fatalf("Take once the lock is free = %v, %v, %v", tk.Update.UpdateID, ok, err)
+	}
+	if _, err := q.Release(ctx, tk); err != nil {
+		t.Fatal(err)
+	}
+
+	// Nothing waits: no lock is taken, and whoever holds it is no matter.
+	unlock, err = locks.Lock(short(), 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if _, ok, err := q.Take(short(), 8); err != nil || ok {
+		t.Fatalf("Take of an empty queue of a locked chat = %v, %v; want none at once", ok, err)
+	}
+}
+
+// A Release whose lock ran out and was taken by another does not free the
+// other's lock, yet removes its update; the other's Release frees it.
+func TestChatQueueReleaseFreesOnlyItsOwnLock(t *testing.T) {
+	t.Parallel()
+	rdb, prefix := redistest.New(t)
+	ctx := context.Background()
+	slow := bot.NewRedisChatQueue(bot.NewRedisChatLocker(newRedis(t), prefix, 200*time.Millisecond))
+	next := bot.NewRedisChatQueue(bot.NewRedisChatLocker(newRedis(t), prefix, 10*time.Second))
+	for id := range 2 {
+		if err := slow.Push(ctx, 4, id+1, update(id+1, 4, "x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stuck, ok, err := slow.Take(ctx, 4)
+	if err != nil || !ok {
+		t.Fatalf("Take = %v, %v", ok, err)
+	}
+	// The slow holder runs past its TTL: the next one takes the chat,
+	// and the same update (the Limits in webhook.go).
+	wait, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	tk, ok, err := next.Take(wait, 4)
+	if err != nil || !ok || tk.Update.UpdateID != 1 {
+		t.Fatalf("Take after the TTL = %v, %v, %v", tk.Update.UpdateID, ok, err)
+	}
+	if more, err := slow.Release(ctx, stuck); err != nil || !more {
+		t.Fatalf("late Release = %v, %v; want more", more, err)
+	}
+	if n := rdb.Exists(ctx, prefix+"chatlock:4").Val(); n != 1 {
+		t.Fatal("a late Release freed the next holder's lock")
+	}
+	if n := rdb.ZCard(ctx, prefix+"chatqueue:4").Val(); n != 1 {
+		t.Fatalf("%d updates wait after the late Release, want 1", n)
+	}
+	if _, err := next.Release(ctx, tk); err != nil {
+		t.Fatal(err)
+	}
+	if n := rdb.Exists(ctx, prefix+"chatlock:4").Val(); n != 0 {
+		t.Fatal("the holder's Release did not free its lock")
+	}
+}
+
+// An update in the queue that cannot be read is dropped, with the lock
+// given back, rather than block the chat.
+func TestChatQueueDropsWhatItCannotRead(t *testing.T) {
+	t.Parallel()
+	rdb, prefix := redistest.New(t)
+	ctx := context.Background()
+	q := bot.NewRedisChatQueue(bot.NewRedisChatLocker(rdb, prefix, 0))
+	if err := q.Push(ctx, 3, 1, []byte("not json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Push(ctx, 3, 2, update(3, 3, "queued under another update_id")); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Push(ctx, 3, 4, update(4, 3, "x")); err != nil {
+		t.Fatal(err)
+	}
+	for _, what := range []string{"not JSON", "another update_id"} {
+		if _, ok, err := q.Take(ctx, 3); err == nil || ok {
+			t.Fatalf("Take of %s = %v, %v; want an error", what, ok, err)
+		}
+		if n := rdb.Exists(ctx, prefix+"chatlock:3").Val(); n != 0 {
+			t.Fatalf("the chat stays locked after %s", what)
+		}
+	}
+	if tk, ok, err := q.Take(ctx, 3); err != nil || !ok || tk.Update.UpdateID != 4 {
+		t.Fatalf("Take after the bad ones = %v, %v, %v", tk.Update.UpdateID, ok, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -28,11 +29,14 @@ import (
 // yet handled when the process dies are lost, as they would be to a crash
 // in any webhook bot that answers before handling.
 //
-// Taking in, replicas (Queue and Locker): the update is first added to its
-// chat's queue in Redis, then the chat is marked for a drain here and the
-// answer is 200. A drain takes the chat's lock, handles the lowest
-// update_id waiting in the queue, removes it, gives the lock back and
-// starts again until the queue is empty. Any process may drain any chat:
+// Taking in, replicas (Queue and Locker): the update, as Telegram sent it,
+// is first added to its chat's queue in Redis, then the chat is marked for
+// a drain here and the answer is 200. A drain takes the chat's lock and
+// the lowest update_id waiting in the queue in one step, handles the
+// update, then removes it and gives the lock back in another, and starts
+// again until the queue is empty. The lock is the one Locker takes, so an
+// update handled here without the queue (see below) waits for a drain of
+// its chat, and the other way round. Any process may drain any chat:
 // the one that gets the lock handles what waits, in update_id order, so
 // the updates of one chat are handled one at a time and in order even
 // when consecutive ones reach different processes (Telegram sends a
@@ -43,7 +47,8 @@ import (
 // drain of a chat at a time here, in turns: a worker handles one update
 // of a chat and puts the chat at the back of the line, so that a chat
 // whose user answers at once cannot keep a worker from the others; the
-// chat stays in hand until a turn finds its queue empty. Marking a chat
+// chat stays in hand until its queue is found empty, by the step that
+// removes its last update or by a turn. Marking a chat
 // never blocks the request and is never lost: a chat not in hand is
 // queued for a worker; one waiting for its turn finds the new update
 // then; one having its turn gets another, since that turn may have looked
@@ -53,9 +58,10 @@ import (
 // lock taken for lockTry does not keep its worker: the holder, usually
 // another process draining the same chat, handles what waits anyway, and
 // the chat is tried again here after a pause that grows to retryMost — in
-// case the holder had just found the queue empty and was giving the lock
-// back, or is not draining at all — for up to HandlerTimeout, after which
-// the chat is left to the sweeper.
+// case the holder is not draining at all (an update handled without the
+// queue) or stops before the queue is empty — for up to HandlerTimeout,
+// after which the chat is left to the sweeper. A turn that finds the
+// queue empty takes no lock, whoever holds it.
 //
 // An update queued by a process that died before draining it is taken up
 // by the sweeper of any process once its chat has seen no progress for
@@ -143,19 +149,23 @@ func (b *Bot) WebhookHandler(secret string) http.Handler {
 			http.Error(w, "forbidden", http.StatusForbidden)
 			return
 		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			b.log.Warn("webhook request refused: body too large", "limit", tooLarge.Limit)
+			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+			return
+		}
 		var u tgbotapi.Update
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxWebhookBody)).Decode(&u); err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				b.log.Warn("webhook request refused: body too large", "limit", tooLarge.Limit)
-				http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
-				return
-			}
+		if err == nil {
+			err = json.Unmarshal(body, &u)
+		}
+		if err != nil {
 			b.log.Warn("webhook request refused: not an update", "err", err)
 			http.Error(w, "not an update", http.StatusBadRequest)
 			return
 		}
-		if status := b.hook.take(r.Context(), u); status != http.StatusOK {
+		if status := b.hook.take(r.Context(), u, body); status != http.StatusOK {
 			w.Header().Set("Retry-After", "1")
 			http.Error(w, http.StatusText(status), status)
 			return
@@ -164,8 +174,9 @@ func (b *Bot) WebhookHandler(secret string) http.Handler {
 	})
 }
 
-// take takes u in for handling and returns the HTTP status to answer.
-func (h *webhook) take(ctx context.Context, u tgbotapi.Update) int {
+// take takes u in for handling and returns the HTTP status to answer;
+// body is u as Telegram sent it, which is what the queue keeps.
+func (h *webhook) take(ctx context.Context, u tgbotapi.Update, body []byte) int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	b := h.b
@@ -175,7 +186,7 @@ func (h *webhook) take(ctx context.Context, u tgbotapi.Update) int {
 	chat := chatKey(u)
 	if b.queue != nil && chat != 0 {
 		pctx, cancel := context.WithTimeout(ctx, pushWait)
-		err := b.queue.Push(pctx, chat, u)
+		err := b.queue.Push(pctx, chat, u.UpdateID, body)
 		cancel()
 		switch {
 		case err == nil:
@@ -276,8 +287,8 @@ var errChatBusy = errors.New("chat lock held elsewhere")
 
 // drainTurn is one turn of a drain: it handles the chat's lowest queued
 // update, if one waits, under the chat's lock. more reports that one was
-// handled, so that others may follow; busy that the chat's lock was held
-// elsewhere, so that the chat is worth trying again later.
+// handled and others wait; busy that the chat's lock was held elsewhere,
+// so that the chat is worth trying again later.
 func (b *Bot) drainTurn(ctx context.Context, chat int64) (more, busy bool) {
 	more, err := b.drainOne(ctx, chat)
 	switch {
@@ -292,13 +303,13 @@ func (b *Bot) drainTurn(ctx context.Context, chat int64) (more, busy bool) {
 	return more, false
 }
 
-// drainOne handles the chat's lowest queued update under the chat's lock
-// and reports whether it found one. It waits at most lockTry for the
-// lock, then fails with errChatBusy.
-func (b *Bot) drainOne(ctx context.Context, chat int64) (bool, error) {
-	lockCtx, cancel := context.WithTimeout(ctx, lockTry)
-	unlock, err := b.locker.Lock(lockCtx, chat)
-	timedOut := lockCtx.Err() != nil
+// drainOne takes the chat's lowest queued update with the chat's lock,
+// handles it, and releases both; it reports whether more updates wait.
+// It waits at most lockTry for the lock, then fails with errChatBusy.
+func (b *Bot) drainOne(ctx context.Context, chat int64) (more bool, err error) {
+	takeCtx, cancel := context.WithTimeout(ctx, lockTry)
+	t, ok, err := b.queue.Take(takeCtx, chat)
+	timedOut := takeCtx.Err() != nil
 	cancel()
 	if err != nil {
 		if timedOut && ctx.Err() == nil {
@@ -306,19 +317,15 @@ func (b *Bot) drainOne(ctx context.Context, chat int64) (bool, error) {
 		}
 		return false, err
 	}
-	defer unlock()
-	u, ok, err := b.queue.Next(ctx, chat)
-	if err != nil || !ok {
-		return false, err
+	if !ok {
+		return false, nil
 	}
-	b.handleUpdate(ctx, u, false)
-	// Done even when ctx has ended: the update was handled (or skipped).
-	doneCtx, cancelDone := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-	defer cancelDone()
-	if err := b.queue.Done(doneCtx, chat, u.UpdateID); err != nil {
-		return false, err
-	}
-	return true, nil
+	b.handleUpdate(ctx, t.Update, false)
+	// Released even when ctx has ended: the update was handled (or
+	// skipped), and the lock is not to be held for its TTL by nobody.
+	releaseCtx, cancelRelease := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancelRelease()
+	return b.queue.Release(releaseCtx, t)
 }
 
 // runSweeper starts drains of the chats the queue names as left waiting,

@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"villagebot/bot"
@@ -125,7 +124,7 @@ func (c *cluster) startProcess(i int, share sharing, tune []func(*bot.Options)) 
 		opts.Locker = bot.NewRedisChatLocker(rdb, c.prefix, 0)
 	}
 	if share >= queued {
-		q := bot.NewRedisChatQueue(rdb, c.prefix)
+		q := bot.NewRedisChatQueue(bot.NewRedisChatLocker(rdb, c.prefix, 0))
 		q.StaleAfter = 300 * time.Millisecond
 		opts.Queue = q
 	}
@@ -270,6 +269,7 @@ func TestWebhookChecksTheSecret(t *testing.T) {
 		{"a request with the secret and more is forbidden", c.secret + "x", textUpdate(900_003, u, "/start"), http.StatusForbidden},
 		{"a request with a prefix of the secret is forbidden", c.secret[:len(c.secret)-1], textUpdate(900_004, u, "/start"), http.StatusForbidden},
 		{"a body that is not JSON is refused", c.secret, []byte("<xml/>"), http.StatusBadRequest},
+		{"a body with more after the update is refused", c.secret, append(textUpdate(900_006, u, "/start"), "{}"...), http.StatusBadRequest},
 		{"a body over the limit is refused", c.secret, append(append([]byte(`{"update_id":900005,"message":{"text":"`), bytes.Repeat([]byte("a"), 2<<20)...), `"}}`...), http.StatusRequestEntityTooLarge},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -415,11 +415,8 @@ func TestWebhookSweepsChatsLeftWaiting(t *testing.T) {
 	if _, err := dead.Lock(ctx, u.ID()); err != nil {
 		t.Fatal(err)
 	}
-	var upd tgbotapi.Update
-	if err := json.Unmarshal(textUpdate(930_001, u, "/start"), &upd); err != nil {
-		t.Fatal(err)
-	}
-	if err := bot.NewRedisChatQueue(newRedis(t), c.prefix).Push(ctx, u.ID(), upd); err != nil {
+	q := bot.NewRedisChatQueue(bot.NewRedisChatLocker(newRedis(t), c.prefix, 0))
+	if err := q.Push(ctx, u.ID(), 930_001, textUpdate(930_001, u, "/start")); err != nil {
 		t.Fatal(err)
 	}
 	c.waitText(u, "Welcome")

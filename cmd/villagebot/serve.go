@@ -216,8 +216,8 @@ func (m *Main) openApp(ctx context.Context, apiURL, token, intake string) (*app,
 	}
 	switch intake {
 	case intakeWebhook:
-		opts.Locker = bot.NewRedisChatLocker(rdb, "", chatLockTTL)
-		opts.Queue = bot.NewRedisChatQueue(rdb, "")
+		locks := bot.NewRedisChatLocker(rdb, "", chatLockTTL)
+		opts.Locker, opts.Queue = locks, bot.NewRedisChatQueue(locks)
 	case intakePoll:
 		opts.Journal = bot.NewRedisUpdateJournal(rdb, "")
 	}

@@ -310,8 +310,8 @@ func serveVillagebot(ctx context.Context, spec botSpec, log *slog.Logger, ready 
 		Workers:  spec.Workers,
 	}
 	if spec.Webhook {
-		opts.Locker = bot.NewRedisChatLocker(rdb, spec.Prefix, 0)
-		opts.Queue = bot.NewRedisChatQueue(rdb, spec.Prefix)
+		locks := bot.NewRedisChatLocker(rdb, spec.Prefix, 0)
+		opts.Locker, opts.Queue = locks, bot.NewRedisChatQueue(locks)
 	} else {
 		opts.Journal = bot.NewRedisUpdateJournal(rdb, spec.Prefix) // as serve polls
 	}
