@@ -69,13 +69,17 @@ func TestPolledUpdatesAreConfirmedOnceJournaled(t *testing.T) {
 	if _, err := tx.Exec(`SELECT 1 FROM products WHERE sku = 'XL-PEPPER' FOR UPDATE`); err != nil {
 		t.Fatal(err)
 	}
-	mustPress(t, u, sum.ID, confirmData(t, sum))
+	data := confirmData(t, sum)
+	mustPress(t, u, sum.ID, data)
 	h.until("the confirm press is confirmed to Telegram", func() bool { return h.srv.PendingUpdates() == 0 })
 	if n := h.count(`SELECT count(*) FROM orders`); n != 0 {
 		t.Fatalf("%d orders while the product's row is locked", n)
 	}
-	if n := h.rdb.HLen(ctx, h.prefix+"polled").Val(); n != 1 {
-		t.Errorf("%d updates in the journal while the confirm waits, want 1", n)
+	// The journal holds the press (and perhaps the one before it, handled
+	// but taken out only with the next batch).
+	kept := strings.Join(h.rdb.HVals(ctx, h.prefix+"polled").Val(), "\n")
+	if !strings.Contains(kept, data) {
+		t.Errorf("the journal holds no update with %q while the confirm waits:\n%s", data, kept)
 	}
 	tx.Rollback()
 	h.waitText(u, "is placed")
