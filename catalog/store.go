@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"golang.org/x/sync/singleflight"
 
 	"villagebot/internal/pg"
 )
@@ -70,6 +72,7 @@ type readCache struct {
 	mu      sync.Mutex
 	gen     uint64
 	entries map[string]cacheEntry
+	reads   singleflight.Group // reads under way, by key and generation
 }
 
 type cacheEntry struct {
@@ -104,7 +107,9 @@ func (c *readCache) forget() {
 
 // cached returns what read returns, from the cache when it was read less
 // than s.CacheFor ago. Errors are not kept. The cache holds a handful of
-// keys per village and category, so it needs no bound.
+// keys per village and category, so it needs no bound. When an entry runs
+// out, the callers asking for it meanwhile share one read rather than all
+// going to the database at once.
 func cached[T any](s *Store, key string, read func() (T, error)) (T, error) {
 	if s.CacheFor <= 0 {
 		return read()
@@ -114,10 +119,14 @@ func cached[T any](s *Store, key string, read func() (T, error)) (T, error) {
 	if ok {
 		return v.(T), nil
 	}
-	fresh, err := read()
-	if err == nil {
-		s.db.cache.put(key, gen, fresh, now.Add(s.CacheFor))
-	}
+	shared, err, _ := s.db.cache.reads.Do(key+"@"+strconv.FormatUint(gen, 10), func() (any, error) {
+		fresh, err := read()
+		if err == nil {
+			s.db.cache.put(key, gen, fresh, now.Add(s.CacheFor))
+		}
+		return fresh, err
+	})
+	fresh, _ := shared.(T)
 	return fresh, err
 }
 
