@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -46,8 +47,8 @@ func (s *Store) AdjustStock(ctx context.Context, sku string, delta int, actor st
 	})
 }
 
-// SetPrice sets the price of the product with sku. The schema keeps no
-// history of prices, so actor is checked but not recorded.
+// SetPrice sets the price of the product with sku; the change is recorded
+// in product_changes with actor.
 func (s *Store) SetPrice(ctx context.Context, sku string, price Money, actor string) (Product, error) {
 	if price < 0 || price > MaxPrice {
 		return Product{}, fmt.Errorf("catalog: set price of %s: %w", sku, invalid("price", "must be between 0 and "+MaxPrice.String()+" yuan"))
@@ -59,7 +60,7 @@ func (s *Store) SetPrice(ctx context.Context, sku string, price Money, actor str
 }
 
 // SetVisible shows (true) or hides (false) the product with sku from
-// visitors. Like SetPrice, actor is checked but not recorded.
+// visitors; like a price, the change is recorded with actor.
 func (s *Store) SetVisible(ctx context.Context, sku string, visible bool, actor string) (Product, error) {
 	return s.change(ctx, "set visibility of", sku, actor, func(p *Product) error {
 		p.Visible = visible
@@ -220,7 +221,31 @@ func updateProduct(ctx context.Context, tx *sqlx.Tx, old, p Product, reason, act
 	if err != nil {
 		return err
 	}
+	if err := recordChanges(ctx, tx, old, p, actor); err != nil {
+		return err
+	}
 	return ledger(ctx, tx, old.ID, p.Stock-old.Stock, reason, actor)
+}
+
+// recordChanges writes a product_changes row for each of the price, the
+// visibility and the gift flag that differs between old and p.
+func recordChanges(ctx context.Context, tx *sqlx.Tx, old, p Product, actor string) error {
+	var fields, from, to []string
+	note := func(field, a, b string) {
+		if a != b {
+			fields, from, to = append(fields, field), append(from, a), append(to, b)
+		}
+	}
+	note("price", old.Price.String(), p.Price.String())
+	note("visible", strconv.FormatBool(old.Visible), strconv.FormatBool(p.Visible))
+	note("gift", strconv.FormatBool(old.Gift), strconv.FormatBool(p.Gift))
+	if len(fields) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO product_changes (product_id, field, old_value, new_value, actor)
+		SELECT $1, f, o, n, $5 FROM unnest($2::text[], $3::text[], $4::text[]) AS c (f, o, n)`,
+		old.ID, pq.Array(fields), pq.Array(from), pq.Array(to), actor)
+	return err
 }
 
 // ledger records a change of stock; a zero change is no row.

@@ -3,6 +3,7 @@ package catalog_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -237,5 +238,32 @@ func TestWrites(t *testing.T) {
 			t.Errorf("%d taken, %d refused, %d left; want 10, 6, 0", ok, short, p.Stock)
 		}
 		catalogtest.CheckLedger(t, db)
+	})
+	t.Run("price, visibility and gift changes are recorded with who made them", func(t *testing.T) {
+		t.Parallel()
+		s, db := demoStore(t)
+		if _, err := s.SetPrice(ctx, "XL-COFFEE", 9900, "telegram:7"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SetPrice(ctx, "XL-COFFEE", 9900, "telegram:7"); err != nil { // the same: nothing to record
+			t.Fatal(err)
+		}
+		if _, err := s.SetVisible(ctx, "XL-COFFEE", false, "telegram:8"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SetStock(ctx, "XL-COFFEE", 3, "telegram:8"); err != nil { // the ledger's, not a change
+			t.Fatal(err)
+		}
+		var got []string
+		err := db.SelectContext(ctx, &got, `SELECT concat_ws(' ', c.field, c.old_value, c.new_value, c.actor)
+			FROM product_changes c JOIN products p ON p.id = c.product_id
+			WHERE p.sku = 'XL-COFFEE' ORDER BY c.id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "[price 88.00 99.00 telegram:7 visible true false telegram:8]"
+		if fmt.Sprint(got) != want {
+			t.Errorf("changes = %v, want %s", got, want)
+		}
 	})
 }
