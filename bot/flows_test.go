@@ -213,6 +213,14 @@ func TestNotifications(t *testing.T) {
 	if n := countMessages(beireng.Messages(), "Low stock"); n != 1 {
 		t.Errorf("the low-stock notice came %d times, want once per crossing", n)
 	}
+
+	// The office cancels it: the village's coordinator hears of it, with
+	// the units back in stock.
+	us.office.Send("/status " + ref + " cancelled")
+	h.waitText(us.office, "→ cancelled")
+	if m := h.waitText(beireng, "Order "+ref+" was cancelled"); !strings.Contains(m.Text, "BR-COCOCHIPS) × 3") {
+		t.Errorf("the cancellation notice reads %q", m.Text)
+	}
 	_ = telegramtest.MessageSent
 }
 

@@ -90,17 +90,20 @@ func (b *Bot) renderNotification(ctx context.Context, n orders.Notification) (st
 	}
 	lang := b.readerLang(ctx, n.ChatID)
 	switch n.Kind {
-	case "new_order":
+	case "new_order", "order_cancelled":
 		o, err := b.orders.Get(ctx, p.Order)
 		if err != nil {
 			return "", err
 		}
 		var sb strings.Builder
-		sb.WriteString(b.msg.T(lang, "notify_new_order", "Order", o.Ref()) + "\n")
+		sb.WriteString(b.msg.T(lang, "notify_"+n.Kind, "Order", o.Ref()) + "\n")
 		for _, l := range o.Lines {
 			if l.VillageID == p.VillageID {
 				sb.WriteString(fmt.Sprintf("• %s (%s) × %d\n", esc(l.Name.Get(lang)), esc(l.SKU), l.Quantity))
 			}
+		}
+		if n.Kind == "order_cancelled" {
+			return fit(sb.String(), "", maxText), nil
 		}
 		if o.Contact != "" {
 			sb.WriteString("👤 " + esc(o.Contact) + "\n")

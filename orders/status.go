@@ -149,7 +149,9 @@ type change struct {
 }
 
 // transition is the one place where an order's status changes after it is
-// placed. o must be locked (lockOrder) in tx; it is updated in place.
+// placed. o must be locked (lockOrder) in tx; it is updated in place. A
+// cancellation also returns the units to stock and tells the coordinators
+// of the order's villages (outbox "order_cancelled"), however it came.
 func (s *Store) transition(ctx context.Context, tx *sqlx.Tx, o *Order, c change) error {
 	if !CanTransition(o.Status, c.to) {
 		return errBadTransition(o.Status, c.to)
@@ -160,6 +162,18 @@ func (s *Store) transition(ctx context.Context, tx *sqlx.Tx, o *Order, c change)
 			c.ledger = "cancel"
 		}
 		if err := release(ctx, tx, o.ID, c.ledger, c.actor, now); err != nil {
+			return err
+		}
+		// The coordinators who were told of the order are told it is off.
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO outbox (chat_id, kind, payload, created_at)
+			SELECT s.telegram_id, 'order_cancelled',
+			       jsonb_build_object('order', $2::bigint, 'village_id', s.village_id), $3
+			  FROM staff s
+			 WHERE s.role = 'coordinator'
+			   AND s.village_id IN (SELECT village_id FROM order_lines WHERE order_id = $1)
+			 ORDER BY s.village_id, s.telegram_id`,
+			o.ID, o.Number, now); err != nil {
 			return err
 		}
 	}

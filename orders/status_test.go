@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"villagebot/orders"
 )
@@ -270,4 +271,49 @@ func TestMarkReady(t *testing.T) {
 			t.Errorf("MarkReady(cancelled, other village) = %v, want ErrNotFound", err)
 		}
 	})
+}
+
+// However an order is cancelled — by the office, by its customer, or by
+// expiry — the coordinators of its villages are told, once each, and
+// those of other villages are not.
+func TestCancellationTellsTheVillagesCoordinators(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	maona, boao, other := f.village("maona"), f.village("boao"), f.village("other")
+	f.coordinator(9001, maona)
+	f.coordinator(9002, maona)
+	f.coordinator(9003, boao)
+	f.coordinator(9004, other)
+	tea := f.product(maona, "MAONA-TEA", 10, 8800)
+	brocade := f.product(boao, "BOAO-BROCADE", 10, 30000)
+	byOffice := f.place(sale("tok-1", visitor, line(tea, 1), line(brocade, 1)))
+	byCustomer := f.place(sale("tok-2", visitor, line(tea, 1)))
+	expiring := f.place(sale("tok-3", visitor2, line(brocade, 2)))
+
+	if _, err := f.store.SetStatus(f.ctx, byOffice.Number, orders.Cancelled, "telegram:7001"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.CancelByCustomer(f.ctx, byCustomer.Number, visitor); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(72 * time.Hour)
+	if n, err := f.store.ExpireStale(f.ctx, 48*time.Hour); err != nil || n != 1 {
+		t.Fatalf("ExpireStale() = %d, %v; want 1", n, err)
+	}
+
+	var notices []string
+	for _, r := range f.outbox("order_cancelled") {
+		notices = append(notices, fmt.Sprintf("%d:%v:%v", r.ChatID, r.Payload["order"], r.Payload["village_id"]))
+	}
+	want := fmt.Sprint([]string{
+		fmt.Sprintf("9001:%d:%d", byOffice.Number, maona),
+		fmt.Sprintf("9002:%d:%d", byOffice.Number, maona),
+		fmt.Sprintf("9003:%d:%d", byOffice.Number, boao),
+		fmt.Sprintf("9001:%d:%d", byCustomer.Number, maona),
+		fmt.Sprintf("9002:%d:%d", byCustomer.Number, maona),
+		fmt.Sprintf("9003:%d:%d", expiring.Number, boao),
+	})
+	if fmt.Sprint(notices) != want {
+		t.Errorf("order_cancelled notices = %v,\nwant %v", notices, want)
+	}
 }
