@@ -109,26 +109,39 @@ func (c *readCache) forget() {
 // than s.CacheFor ago. Errors are not kept. The cache holds a handful of
 // keys per village and category, so it needs no bound. When an entry runs
 // out, the callers asking for it meanwhile share one read rather than all
-// going to the database at once.
-func cached[T any](s *Store, key string, read func() (T, error)) (T, error) {
+// going to the database at once; that read is no one caller's, so it runs
+// on its own (for at most sharedReadWait) and each caller waits for it
+// only as long as its own ctx allows.
+func cached[T any](ctx context.Context, s *Store, key string, read func(ctx context.Context) (T, error)) (T, error) {
 	if s.CacheFor <= 0 {
-		return read()
+		return read(ctx)
 	}
 	now := time.Now()
 	v, gen, ok := s.db.cache.get(key, now)
 	if ok {
 		return v.(T), nil
 	}
-	shared, err, _ := s.db.cache.reads.Do(key+"@"+strconv.FormatUint(gen, 10), func() (any, error) {
-		fresh, err := read()
+	shared := s.db.cache.reads.DoChan(key+"@"+strconv.FormatUint(gen, 10), func() (any, error) {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedReadWait)
+		defer cancel()
+		fresh, err := read(rctx)
 		if err == nil {
 			s.db.cache.put(key, gen, fresh, now.Add(s.CacheFor))
 		}
 		return fresh, err
 	})
-	fresh, _ := shared.(T)
-	return fresh, err
+	select {
+	case r := <-shared:
+		fresh, _ := r.Val.(T)
+		return fresh, r.Err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
 }
+
+// sharedReadWait bounds a read that cached callers share.
+const sharedReadWait = 10 * time.Second
 
 const villageColumns = `v.id, v.code, v.names, v.regions, v.stories, v.photo_file_id`
 
@@ -146,7 +159,7 @@ func (s *Store) Villages(ctx context.Context) ([]Village, error) {
 
 // villages is Villages, shared with the cache.
 func (s *Store) villages(ctx context.Context) ([]Village, error) {
-	return cached(s, "villages", func() ([]Village, error) {
+	return cached(ctx, s, "villages", func(ctx context.Context) ([]Village, error) {
 		list := []Village{}
 		err := s.db.SelectContext(ctx, &list, `SELECT `+villageColumns+` FROM villages v ORDER BY v.code`)
 		if err != nil {
@@ -241,7 +254,7 @@ func productBySKU(ctx context.Context, q sqlx.QueryerContext, sku string, forUpd
 // visibleOnly, hidden ones are left out (and the list may be up to
 // CacheFor old).
 func (s *Store) ProductsByVillage(ctx context.Context, villageID int64, visibleOnly bool) ([]Product, error) {
-	read := func() ([]Product, error) {
+	read := func(ctx context.Context) ([]Product, error) {
 		list := []Product{}
 		err := s.db.SelectContext(ctx, &list, `SELECT `+productColumns+productFrom+`
 			WHERE p.village_id = $1 AND (p.visible OR NOT $2)
@@ -252,9 +265,9 @@ func (s *Store) ProductsByVillage(ctx context.Context, villageID int64, visibleO
 		return list, nil
 	}
 	if !visibleOnly {
-		return read()
+		return read(ctx)
 	}
-	list, err := cached(s, fmt.Sprintf("village/%d", villageID), read)
+	list, err := cached(ctx, s, fmt.Sprintf("village/%d", villageID), read)
 	return slices.Clone(list), err
 }
 
@@ -262,7 +275,7 @@ func (s *Store) ProductsByVillage(ctx context.Context, villageID int64, visibleO
 // with visibleOnly, hidden ones are left out (and the list may be up to
 // CacheFor old).
 func (s *Store) ProductsByCategory(ctx context.Context, c Category, visibleOnly bool) ([]Product, error) {
-	read := func() ([]Product, error) {
+	read := func(ctx context.Context) ([]Product, error) {
 		list := []Product{}
 		err := s.db.SelectContext(ctx, &list, `SELECT `+productColumns+productFrom+`
 			WHERE p.category = $1 AND (p.visible OR NOT $2)
@@ -273,9 +286,9 @@ func (s *Store) ProductsByCategory(ctx context.Context, c Category, visibleOnly 
 		return list, nil
 	}
 	if !visibleOnly || !c.Valid() {
-		return read()
+		return read(ctx)
 	}
-	list, err := cached(s, "category/"+string(c), read)
+	list, err := cached(ctx, s, "category/"+string(c), read)
 	return slices.Clone(list), err
 }
 
@@ -293,7 +306,7 @@ func (s *Store) Products(ctx context.Context) ([]Product, error) {
 // a category without any is absent (and so counts 0). The counts may be
 // up to CacheFor old.
 func (s *Store) CategoryCounts(ctx context.Context) (map[Category]int, error) {
-	counts, err := cached(s, "categories", func() (map[Category]int, error) {
+	counts, err := cached(ctx, s, "categories", func(ctx context.Context) (map[Category]int, error) {
 		var rows []struct {
 			Category Category `db:"category"`
 			N        int      `db:"n"`

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"villagebot/catalog"
 	"villagebot/catalog/catalogtest"
@@ -288,6 +289,74 @@ func BenchmarkSearch(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		if _, err := s.Search(ctx, queries[i%len(queries)], 20); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Callers of a cached list that has run out share one read; the first
+// caller's context ending neither ends that read nor fails the others.
+func TestCachedListsAreReadOnceForAllCallers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, db := demoStore(t)
+	// The villages' table is locked, so the list's read waits.
+	tx, err := db.Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`LOCK TABLE villages IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	reads := func() int {
+		var n int
+		if err := db.Get(&n, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'
+			  AND query LIKE '%FROM villages v ORDER BY%'`); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	waitFor := func(want int) {
+		t.Helper()
+		for range 200 {
+			if reads() == want {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatalf("%d reads of the villages wait, want %d", reads(), want)
+	}
+
+	hasty, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	hastyDone := make(chan error, 1)
+	go func() {
+		_, err := s.Villages(hasty)
+		hastyDone <- err
+	}()
+	waitFor(1)
+	results := make(chan error, 5)
+	for range 5 {
+		go func() {
+			list, err := s.Villages(ctx)
+			if err == nil && len(list) == 0 {
+				err = errors.New("no villages")
+			}
+			results <- err
+		}()
+	}
+	if err := <-hastyDone; !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("the caller out of time got %v, want its deadline", err)
+	}
+	time.Sleep(100 * time.Millisecond) // for a read ended, or a second one, to show
+	if n := reads(); n != 1 {
+		t.Errorf("after the first caller gave up, %d reads of the villages wait, want the one shared", n)
+	}
+	tx.Rollback()
+	for range 5 {
+		if err := <-results; err != nil {
+			t.Errorf("a waiting caller got %v", err)
 		}
 	}
 }
