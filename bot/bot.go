@@ -244,7 +244,12 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update, lock bool) {
 	if after, _ := json.Marshal(*r.Session); !bytes.Equal(after, before) {
 		changed = r.Session
 	}
-	if err := b.sessions.Finish(ctx, u.UpdateID, r.ChatID, changed); err != nil {
+	// Finish even when the handler ran out of time or is being cancelled
+	// at shutdown: what it did is done, and without the handled mark the
+	// update would be handled again when delivered again.
+	finishCtx, cancelFinish := context.WithTimeout(context.WithoutCancel(ctx), finishWait)
+	defer cancelFinish()
+	if err := b.sessions.Finish(finishCtx, u.UpdateID, r.ChatID, changed); err != nil {
 		b.log.Warn("update not marked handled or session not saved", "update_id", u.UpdateID, "chat_id", r.ChatID, "err", err)
 	}
 	outcome := "ok"
@@ -254,6 +259,10 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update, lock bool) {
 	b.metrics.update(kind, outcome)
 	b.metrics.handled(time.Since(start).Seconds())
 }
+
+// finishWait bounds recording an update handled, past the handler's own
+// context.
+const finishWait = 2 * time.Second
 
 func updateKind(u tgbotapi.Update) string {
 	switch {

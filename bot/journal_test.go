@@ -110,8 +110,14 @@ func TestJournaledUpdatesAreHandledAfterARestart(t *testing.T) {
 	h.until("the journal is empty", func() bool { return h.rdb.HLen(ctx, h.prefix+"polled").Val() == 0 })
 	h.stop()
 
-	// Handled once: a second process finds nothing left to do.
+	// The same update kept again (as a process that handled it and died
+	// before taking it out would leave it): the next process skips it by
+	// its handled mark.
+	if err := j.Sync(ctx, []bot.RawUpdate{{ID: 41, Raw: json.RawMessage(update)}}, nil); err != nil {
+		t.Fatal(err)
+	}
 	h.run()
+	h.until("the journal is empty again", func() bool { return h.rdb.HLen(ctx, h.prefix+"polled").Val() == 0 })
 	u.Send("/noop")
 	h.waitText(u, "don't know that command")
 	if n := countMessages(u.Messages(), "What I can do"); n != 1 {

@@ -263,7 +263,9 @@ var errJournalResting = errors.New("update journal: failed a moment ago")
 // false without a Journal).
 func (p *poller) record(ctx context.Context, fresh []RawUpdate) bool {
 	j := p.b.journal
-	if j == nil {
+	if j == nil || !p.replayed {
+		// Until what it held from before is handed over, the journal
+		// takes nothing new: the replay would hand that over again.
 		return false
 	}
 	p.mu.Lock()
@@ -277,8 +279,16 @@ func (p *poller) record(ctx context.Context, fresh []RawUpdate) bool {
 		return j.Sync(ctx, fresh, handled)
 	})
 	if err != nil {
+		// Taken out next time: the handled ones, and fresh too, which
+		// are confirmed once handled now but may be in the journal all
+		// the same (a Sync can be done with only its answer lost), and
+		// would otherwise stay there to be handed over again after a
+		// restart.
 		p.mu.Lock()
-		p.handled = append(p.handled, handled...) // taken out next time
+		p.handled = append(p.handled, handled...)
+		for _, u := range fresh {
+			p.handled = append(p.handled, u.ID)
+		}
 		p.mu.Unlock()
 		return false
 	}

@@ -147,11 +147,13 @@ func (r *RedisSessions) up() error {
 }
 
 // seen notes the outcome of a call to Redis: an error that is neither
-// redis.Nil, nor a reply of Redis, nor the caller's context ending, marks
-// Redis down for downFor.
+// redis.Nil, nor a reply of Redis, nor the caller's context ending, nor
+// waiting too long for a connection of the pool, marks Redis down for
+// downFor.
 func (r *RedisSessions) seen(ctx context.Context, err error) {
 	var reply redis.Error
-	if err == nil || errors.Is(err, redis.Nil) || errors.As(err, &reply) || ctx.Err() != nil {
+	if err == nil || errors.Is(err, redis.Nil) || errors.As(err, &reply) || ctx.Err() != nil ||
+		errors.Is(err, redis.ErrPoolTimeout) { // busy for a moment, not down
 		return
 	}
 	r.downUntil.Store(time.Now().Add(downFor).UnixNano())

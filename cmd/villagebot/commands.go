@@ -66,16 +66,18 @@ func (m *Main) openDB(ctx context.Context) (*sqlx.DB, int64, error) {
 }
 
 // Redis connections a serving process may use at once: each of the bot's
-// workers one (a handler's Redis calls come one after another), each
-// webhook request one for its Push, and the background jobs (notifier,
-// expiry, sweeper, readiness probe) one each. serve leaves the workers at
-// bot.Options' default and the webhook's max_connections at Telegram's.
+// workers one (a handler's Redis calls come one after another) — in
+// webhook mode twice over, the drains' workers and the dispatcher's that
+// take over while the queue cannot be reached —, each webhook request one
+// for its Push, and the background jobs (notifier, expiry, sweeper,
+// readiness probe) one each. serve leaves the workers at bot.Options'
+// default and the webhook's max_connections at Telegram's.
 // go-redis's default pool, 10 connections per CPU, is 20 on a 2-core
 // machine: under load callers queued for a connection, webhook Pushes
 // ran out of their 300 ms and updates were handled out of the shared
 // order.
 const (
-	redisForWorkers    = 16
+	redisForWorkers    = 2 * 16
 	redisForWebhook    = 40
 	redisForBackground = 4
 	// minRedisPool leaves room for bursts (a shutdown's unlocks, a
