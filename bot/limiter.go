@@ -198,10 +198,16 @@ type limiter struct {
 
 	global, private, group pace
 
-	mu        sync.Mutex
-	globalTAT time.Time
-	hold      time.Time // every counted call waits until then
-	held      struct {  // the chat a 429 held last, and until when
+	// shared, when set, keeps the global bucket for every process of the
+	// bot; sharedFailed hears of it failing (l.mu is held).
+	shared       SharedPace
+	sharedFailed func(error)
+
+	mu              sync.Mutex
+	sharedDownUntil time.Time // the own global bucket stands in until then
+	globalTAT       time.Time
+	hold            time.Time // every counted call waits until then
+	held            struct {  // the chat a 429 held last, and until when
 		chatID int64
 		until  time.Time
 	}
@@ -215,15 +221,16 @@ const minSweep = 1024
 func newLimiter(l Limits, c clock) *limiter {
 	l = l.withDefaults()
 	return &limiter{
-		limits:  l,
-		clock:   c,
-		queue:   func(float64) {},
-		global:  newPace(l.PerSecond, l.Burst),
-		private: newPace(l.ChatPerSecond, l.ChatBurst),
-		group:   newPace(l.GroupPerMinute/60, l.GroupBurst),
-		chats:   map[int64]*chatState{},
-		sweepAt: minSweep,
-		swept:   c.now(),
+		limits:       l,
+		clock:        c,
+		queue:        func(float64) {},
+		sharedFailed: func(error) {},
+		global:       newPace(l.PerSecond, l.Burst),
+		private:      newPace(l.ChatPerSecond, l.ChatBurst),
+		group:        newPace(l.GroupPerMinute/60, l.GroupBurst),
+		chats:        map[int64]*chatState{},
+		sweepAt:      minSweep,
+		swept:        c.now(),
 	}
 }
 
@@ -291,7 +298,39 @@ func (l *limiter) wait(ctx context.Context, chatID int64, since time.Time) (*per
 			continue
 		}
 		// Then the bot as a whole: take the next global slot, in the
-		// order callers come to it.
+		// order callers come to it — shared with the other processes
+		// when there is a shared bucket that answers.
+		if l.shared != nil && !now.Before(l.sharedDownUntil) {
+			bound := l.bound(ctx, since, now)
+			l.mu.Unlock()
+			wait, ok, err := l.shared.Reserve(ctx, l.global.interval, l.global.slack, bound)
+			if err == nil && !ok {
+				l.mu.Lock()
+				return fail(&throttledError{chatID: chatID, wait: wait, bound: max(bound, 0)})
+			}
+			if err == nil {
+				if err := l.clock.sleep(ctx, wait); err != nil {
+					l.mu.Lock()
+					return fail(fmt.Errorf("chat %d: waiting for a turn to send: %w", chatID, err))
+				}
+				l.mu.Lock()
+				now = l.clock.now()
+				if l.hold.After(now) {
+					l.mu.Unlock() // a global 429 came meanwhile: the slot is lost
+					continue
+				}
+				return l.let(c, chatID, now), nil
+			}
+			l.mu.Lock()
+			if ctx.Err() != nil {
+				return fail(fmt.Errorf("chat %d: waiting for a turn to send: %w", chatID, ctx.Err()))
+			}
+			// The shared bucket does not answer: this process's own
+			// stands in for a while.
+			now = l.clock.now()
+			l.sharedDownUntil = now.Add(sharedRest)
+			l.sharedFailed(err)
+		}
 		if g := l.global.next(l.globalTAT, now); g.After(now) {
 			if err := l.check(ctx, chatID, since, now, g); err != nil {
 				return fail(err)
@@ -311,14 +350,24 @@ func (l *limiter) wait(ctx context.Context, chatID int64, since time.Time) (*per
 		} else {
 			l.globalTAT = l.global.take(l.globalTAT, now)
 		}
-		if c != nil {
-			c.tat = c.pace.take(c.tat, now)
-		}
-		l.queue(-1)
-		l.mu.Unlock()
-		return &permit{l: l, chatID: chatID, c: c, sent: now}, nil
+		return l.let(c, chatID, now), nil
 	}
 }
+
+// let lets a call through at now, taking the chat's token; l.mu is held,
+// and let gives it back.
+func (l *limiter) let(c *chatState, chatID int64, now time.Time) *permit {
+	if c != nil {
+		c.tat = c.pace.take(c.tat, now)
+	}
+	l.queue(-1)
+	l.mu.Unlock()
+	return &permit{l: l, chatID: chatID, c: c, sent: now}
+}
+
+// sharedRest is how long the limiter keeps to its own global bucket after
+// the shared one failed to answer.
+const sharedRest = 5 * time.Second
 
 // done records the call's answer — retryAfter > 0 for a 429 — and gives
 // the chat's turn to the next call.
@@ -387,14 +436,20 @@ func (l *limiter) estimate(c *chatState, now time.Time) time.Duration {
 	return at.Sub(now)
 }
 
-// check fails a caller whose turn would come at at, past MaxWait since it
-// first tried or past its context's deadline.
-func (l *limiter) check(ctx context.Context, chatID int64, since, now, at time.Time) error {
-	wait := at.Sub(now)
+// bound is how long from now a caller that first tried at since may still
+// wait: up to MaxWait in all, and not past its context's deadline.
+func (l *limiter) bound(ctx context.Context, since, now time.Time) time.Duration {
 	bound := l.limits.MaxWait - now.Sub(since)
 	if dl, ok := ctx.Deadline(); ok {
 		bound = min(bound, time.Until(dl))
 	}
+	return bound
+}
+
+// check fails a caller whose turn would come at at, past its bound.
+func (l *limiter) check(ctx context.Context, chatID int64, since, now, at time.Time) error {
+	wait := at.Sub(now)
+	bound := l.bound(ctx, since, now)
 	if wait > bound {
 		return &throttledError{chatID: chatID, wait: wait, bound: max(bound, 0)}
 	}

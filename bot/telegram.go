@@ -29,6 +29,7 @@ type Telegram struct {
 	limits Limits
 	clock  clock
 	lim    *limiter
+	shared SharedPace // see WithSharedPace
 
 	// MaxRetries bounds how often one call is retried after a network
 	// error or a 5xx. A 429 is always retried; Limits.MaxWait and the
@@ -84,6 +85,12 @@ func NewTelegram(ctx context.Context, base, token string, log *slog.Logger, opts
 		o(t)
 	}
 	t.lim = newLimiter(t.limits, t.clock)
+	if t.shared != nil {
+		t.lim.shared = t.shared
+		t.lim.sharedFailed = func(err error) {
+			t.log.Warn("shared send pace unavailable: this process keeps its own for a while", "err", t.scrub(err))
+		}
+	}
 	t.lim.queue = func(delta float64) { t.Metrics.queue("outbound", delta) }
 	var api *tgbotapi.BotAPI
 	err := t.do(ctx, "getMe", 0, true, func() error {

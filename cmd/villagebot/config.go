@@ -26,6 +26,7 @@ type Config struct {
 	Timezone        string // TIMEZONE
 	OrderHold       string // ORDER_HOLD: how long a sale may stay placed
 	LowStock        string // LOW_STOCK: the stock at which coordinators are told
+	SendRate        string // TELEGRAM_RATE: messages a second the whole bot sends
 }
 
 // ConfigFromEnv reads the configuration through getenv, with the defaults
@@ -50,6 +51,7 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		Timezone:        get("TIMEZONE", "Asia/Shanghai"),
 		OrderHold:       get("ORDER_HOLD", "48h"),
 		LowStock:        get("LOW_STOCK", "5"),
+		SendRate:        get("TELEGRAM_RATE", "30"),
 	}
 }
 
@@ -104,7 +106,21 @@ func (c Config) Validate(needToken bool) error {
 	if _, err := c.lowStock(); err != nil {
 		return err
 	}
+	if _, err := c.sendRate(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// sendRate is TELEGRAM_RATE: the messages a second all of the bot's
+// processes send together, from 1 to 1000 (Telegram allows about 30; more
+// only for a bot Telegram raised the limit of).
+func (c Config) sendRate() (float64, error) {
+	r, err := strconv.ParseFloat(c.SendRate, 64)
+	if err != nil || !(r >= 1 && r <= 1000) {
+		return 0, fmt.Errorf("TELEGRAM_RATE %q is not a number of messages a second from 1 to 1000", c.SendRate)
+	}
+	return r, nil
 }
 
 // hold is ORDER_HOLD: a duration such as 48h; 0 never expires orders.

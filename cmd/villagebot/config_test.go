@@ -39,6 +39,8 @@ func TestConfigValidateNamesTheBadVariable(t *testing.T) {
 		{"ORDER_HOLD", "forever"},
 		{"ORDER_HOLD", "-1h"},
 		{"LOW_STOCK", "-1"},
+		{"TELEGRAM_RATE", "0"},
+		{"TELEGRAM_RATE", "fast"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {

@@ -191,7 +191,13 @@ func (m *Main) openApp(ctx context.Context, apiURL, token, intake string) (*app,
 		a.Close()
 		return nil, err
 	}
-	tg, err := bot.NewTelegram(ctx, apiURL, token, m.log)
+	rate, _ := m.config.sendRate()
+	tgOpts := []bot.TelegramOption{bot.WithLimits(bot.Limits{PerSecond: rate})}
+	if intake == intakeWebhook {
+		// Replicas share one token: they share its global pace too.
+		tgOpts = append(tgOpts, bot.WithSharedPace(bot.NewRedisPace(rdb, "")))
+	}
+	tg, err := bot.NewTelegram(ctx, apiURL, token, m.log, tgOpts...)
 	if err != nil {
 		a.Close()
 		return nil, err
