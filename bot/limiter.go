@@ -298,60 +298,60 @@ func (l *limiter) wait(ctx context.Context, chatID int64, since time.Time) (*per
 			continue
 		}
 		// Then the bot as a whole: take the next global slot, in the
-		// order callers come to it — shared with the other processes
-		// when there is a shared bucket that answers.
-		if l.shared != nil && !now.Before(l.sharedDownUntil) {
-			bound := l.bound(ctx, since, now)
-			l.mu.Unlock()
-			wait, ok, err := l.shared.Reserve(ctx, l.global.interval, l.global.slack, bound)
-			if err == nil && !ok {
-				l.mu.Lock()
-				return fail(&throttledError{chatID: chatID, wait: wait, bound: max(bound, 0)})
-			}
-			if err == nil {
-				if err := l.clock.sleep(ctx, wait); err != nil {
-					l.mu.Lock()
-					return fail(fmt.Errorf("chat %d: waiting for a turn to send: %w", chatID, err))
-				}
-				l.mu.Lock()
-				now = l.clock.now()
-				if l.hold.After(now) {
-					l.mu.Unlock() // a global 429 came meanwhile: the slot is lost
-					continue
-				}
-				return l.let(c, chatID, now), nil
-			}
-			l.mu.Lock()
-			if ctx.Err() != nil {
-				return fail(fmt.Errorf("chat %d: waiting for a turn to send: %w", chatID, ctx.Err()))
-			}
-			// The shared bucket does not answer: this process's own
-			// stands in for a while.
-			now = l.clock.now()
-			l.sharedDownUntil = now.Add(sharedRest)
-			l.sharedFailed(err)
+		// order callers come to it.
+		wait, err := l.globalSlot(ctx, chatID, since, now)
+		if err != nil {
+			return fail(err)
 		}
-		if g := l.global.next(l.globalTAT, now); g.After(now) {
-			if err := l.check(ctx, chatID, since, now, g); err != nil {
-				return fail(err)
-			}
-			l.globalTAT = l.global.take(l.globalTAT, g)
+		if wait > 0 {
 			l.mu.Unlock()
-			if err := l.clock.sleep(ctx, g.Sub(now)); err != nil {
+			if err := l.clock.sleep(ctx, wait); err != nil {
 				l.mu.Lock()
 				return fail(fmt.Errorf("chat %d: waiting for a turn to send: %w", chatID, err))
 			}
 			l.mu.Lock()
-			now = l.clock.now()
-			if l.hold.After(now) {
+			if l.hold.After(l.clock.now()) {
 				l.mu.Unlock() // a global 429 came meanwhile: the slot is lost
 				continue
 			}
-		} else {
-			l.globalTAT = l.global.take(l.globalTAT, now)
 		}
+		now = l.clock.now()
 		return l.let(c, chatID, now), nil
 	}
+}
+
+// globalSlot takes the bot's next global slot — from the shared bucket
+// when there is one that answers, else from this process's own — and
+// returns how long until it comes. l.mu is held; it is given up while the
+// shared bucket is asked.
+func (l *limiter) globalSlot(ctx context.Context, chatID int64, since, now time.Time) (time.Duration, error) {
+	if l.shared != nil && !now.Before(l.sharedDownUntil) {
+		bound := l.bound(ctx, since, now)
+		l.mu.Unlock()
+		wait, ok, err := l.shared.Reserve(ctx, l.global.interval, l.global.slack, bound)
+		l.mu.Lock()
+		switch {
+		case err == nil && ok:
+			return wait, nil
+		case err == nil:
+			return 0, &throttledError{chatID: chatID, wait: wait, bound: max(bound, 0)}
+		case ctx.Err() != nil:
+			return 0, fmt.Errorf("chat %d: waiting for a turn to send: %w", chatID, ctx.Err())
+		}
+		// The shared bucket does not answer: this process's own stands
+		// in for a while.
+		now = l.clock.now()
+		l.sharedDownUntil = now.Add(sharedRest)
+		l.sharedFailed(err)
+	}
+	g := l.global.next(l.globalTAT, now)
+	if g.After(now) {
+		if err := l.check(ctx, chatID, since, now, g); err != nil {
+			return 0, err
+		}
+	}
+	l.globalTAT = l.global.take(l.globalTAT, g)
+	return g.Sub(now), nil
 }
 
 // let lets a call through at now, taking the chat's token; l.mu is held,
