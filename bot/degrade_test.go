@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,6 +34,7 @@ import (
 type tcpProxy struct {
 	target string
 	ln     net.Listener
+	delay  atomic.Int64 // nanoseconds each answer is held back (Delay)
 
 	mu    sync.Mutex
 	up    bool
@@ -106,13 +108,36 @@ func (p *tcpProxy) pipe(client net.Conn) {
 	}
 	done := make(chan struct{}, 2)
 	go func() { io.Copy(server, client); done <- struct{}{} }()
-	go func() { io.Copy(client, server); done <- struct{}{} }()
+	go func() { p.answer(client, server); done <- struct{}{} }()
 	<-done
 	client.Close()
 	server.Close()
 	<-done
 	p.forget(client, server)
 }
+
+// answer copies what the server says to the client, each piece held back
+// by the proxy's delay.
+func (p *tcpProxy) answer(client, server net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := server.Read(buf)
+		if n > 0 {
+			time.Sleep(time.Duration(p.delay.Load()))
+			if _, werr := client.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// Delay holds every answer back by d from now on (0: none), as a server
+// that is slow rather than gone: what the client asked for is done, the
+// answer comes late.
+func (p *tcpProxy) Delay(d time.Duration) { p.delay.Store(int64(d)) }
 
 // Cut resets every connection through the proxy, and every new one until
 // Restore.

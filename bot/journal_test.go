@@ -163,3 +163,40 @@ func TestPollingWithAJournalThatDoesNotAnswer(t *testing.T) {
 		t.Errorf("the unreachable journal was logged %d times, want once", n)
 	}
 }
+
+// A journal write that Redis did but answered too late (the poller had
+// given up on it) is taken out once Redis answers in time again: nothing
+// is left in the journal to be handed over again after a restart.
+func TestAJournalWriteAnsweredLateIsTakenOut(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rdb, prefix := redistest.New(t)
+	p := newTCPProxy(t, rdb.Options().Addr)
+	// No handshake on connecting (RESP2, no CLIENT SETINFO): a write on a
+	// new connection reaches Redis at once too.
+	slow := redis.NewClient(&redis.Options{Addr: p.Addr(), ContextTimeoutEnabled: true, MaxRetries: -1,
+		Protocol: 2, DisableIdentity: true})
+	t.Cleanup(func() { slow.Close() })
+
+	h := start(t, func(o *bot.Options) { o.Journal = bot.NewRedisUpdateJournal(slow, prefix) })
+	u := h.user(3304, "en")
+	u.Send("/help")
+	h.waitText(u, "What I can do")
+	h.until("the journal is empty", func() bool { return rdb.HLen(ctx, prefix+"polled").Val() == 0 })
+
+	// The answer to the write that emptied it may still be on its way
+	// through the proxy: let it arrive before answers are held back.
+	time.Sleep(200 * time.Millisecond)
+	p.Delay(800 * time.Millisecond) // past the poller's 500 ms
+	u.Send("/help")
+	h.until("the second answer", func() bool { return countMessages(u.Messages(), "What I can do") == 2 })
+	if n := rdb.HLen(ctx, prefix+"polled").Val(); n != 1 {
+		t.Fatalf("%d updates in the journal after the late write, want the 1 Redis did", n)
+	}
+
+	p.Delay(0)
+	time.Sleep(1100 * time.Millisecond) // the journal's first rest after a failure
+	u.Send("/help")
+	h.until("the third answer", func() bool { return countMessages(u.Messages(), "What I can do") == 3 })
+	h.until("the journal is empty again", func() bool { return rdb.HLen(ctx, prefix+"polled").Val() == 0 })
+}
