@@ -54,7 +54,7 @@ type Orders interface {
 	Get(ctx context.Context, number int64) (orders.Order, error)
 	ByToken(ctx context.Context, token string) (orders.Order, error)
 	ForCustomer(ctx context.Context, customerID int64, limit int) ([]orders.Order, error)
-	Open(ctx context.Context, villageID int64) ([]orders.Order, error)
+	Open(ctx context.Context, villageID int64, limit int) ([]orders.Order, int, error)
 	SetStatus(ctx context.Context, number int64, to orders.Status, actor string) (orders.Order, error)
 	MarkReady(ctx context.Context, number, villageID int64, actor string) (orders.Order, bool, error)
 	WriteExport(ctx context.Context, f orders.ExportFilter, loc *time.Location, format string, w io.Writer) (int, error)

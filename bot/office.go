@@ -22,25 +22,34 @@ func (b *Bot) pending(ctx context.Context, r *Request, me catalog.Staff) error {
 	if me.Role == catalog.Coordinator {
 		villageID = *me.VillageID
 	}
-	list, err := b.orders.Open(ctx, villageID)
+	// A message holds a few dozen orders at most; the rest are counted.
+	list, total, err := b.orders.Open(ctx, villageID, pendingShown)
 	if err != nil {
 		return err
 	}
-	if len(list) == 0 {
+	if total == 0 {
 		return b.send(ctx, r, b.msg.T(r.Lang, "pending_none"), nil)
 	}
 	var sb strings.Builder
-	sb.WriteString(b.msg.N(r.Lang, "pending_title", len(list)) + "\n")
-	for i, o := range list {
+	sb.WriteString(b.msg.N(r.Lang, "pending_title", total) + "\n")
+	shown := 0
+	for _, o := range list {
 		block := "\n" + b.staffOrderText(r.Lang, o) + "\n"
 		if plainLen(sb.String()+block) > maxText-100 {
-			sb.WriteString("\n" + b.msg.N(r.Lang, "pending_more", len(list)-i))
 			break
 		}
 		sb.WriteString(block)
+		shown++
+	}
+	if shown < total {
+		sb.WriteString("\n" + b.msg.N(r.Lang, "pending_more", total-shown))
 	}
 	return b.send(ctx, r, sb.String(), nil)
 }
+
+// pendingShown is the most open orders /pending reads; fewer fit in one
+// message.
+const pendingShown = 50
 
 // staffOrderText is an order as staff see it: number, kind, status, date,
 // who and how, and its lines with their village and readiness.

@@ -247,3 +247,24 @@ func TestCommandMenusFollowRoles(t *testing.T) {
 		t.Errorf("after the revoke the menu is %s", got)
 	}
 }
+
+// /pending with more open orders than one message holds shows the oldest
+// and counts the rest, all of them.
+func TestPendingCountsWhatDoesNotFit(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	us := h.staffUsers()
+	const n = 80
+	for i := range n {
+		h.placeOrderQty(int64(6001+i), "MN-BLACKTEA", 1)
+	}
+	us.office.Send("/pending")
+	m := h.waitText(us.office, "80 open orders")
+	shown := strings.Count(m.Text, "MN-BLACKTEA")
+	if shown == 0 || shown >= n {
+		t.Fatalf("/pending shows %d of %d orders", shown, n)
+	}
+	if want := fmt.Sprintf("and %d more", n-shown); !strings.Contains(m.Text, want) {
+		t.Errorf("/pending shows %d orders but does not say %q:\n%s", shown, want, m.Text)
+	}
+}

@@ -45,19 +45,28 @@ func (s *Store) ForCustomer(ctx context.Context, customerID int64, limit int) (o
 		 LIMIT $2`, customerID, limit)
 }
 
-// Open returns the orders still to fulfil (placed, confirmed or ready),
-// oldest first. With a village id it returns only the orders holding that
+// Open returns the oldest limit orders still to fulfil (placed, confirmed
+// or ready), oldest first, and how many there are in all; limit <= 0 means
+// all of them. With a village id it looks only at the orders holding that
 // village's products, each with only that village's lines (Total stays the
-// whole order's); with 0 it returns all open orders with all their lines.
-func (s *Store) Open(ctx context.Context, villageID int64) (os []Order, err error) {
+// whole order's); with 0 at all open orders with all their lines.
+func (s *Store) Open(ctx context.Context, villageID int64, limit int) (os []Order, total int, err error) {
 	defer wrap(&err, "Open(%d)", villageID)
-	return selectOrders(ctx, s.db, villageID, `
-		SELECT `+orderColumns+`
+	const open = `
 		  FROM orders o
 		 WHERE status IN ('placed', 'confirmed', 'ready')
 		   AND ($1::bigint = 0 OR EXISTS (SELECT 1 FROM order_lines l
-		                           WHERE l.order_id = o.id AND l.village_id = $1))
-		 ORDER BY created_at, id`, villageID)
+		                           WHERE l.order_id = o.id AND l.village_id = $1))`
+	if err := sqlx.GetContext(ctx, s.db, &total, `SELECT count(*)`+open, villageID); err != nil {
+		return nil, 0, err
+	}
+	if limit <= 0 {
+		limit = total
+	}
+	os, err = selectOrders(ctx, s.db, villageID, `SELECT `+orderColumns+open+`
+		 ORDER BY created_at, id
+		 LIMIT $2`, villageID, limit)
+	return os, total, err
 }
 
 // getOrder reads one order with all its lines; ErrNotFound when the query

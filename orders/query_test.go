@@ -80,20 +80,23 @@ func TestQueries(t *testing.T) {
 		}
 	})
 	t.Run("Open lists all open orders oldest first", func(t *testing.T) {
-		os, err := f.store.Open(f.ctx, 0)
+		os, total, err := f.store.Open(f.ctx, 0, 0)
 		want := []int64{placed[0].Number, placed[1].Number, placed[2].Number, other.Number}
-		if err != nil || fmt.Sprint(numbers(os)) != fmt.Sprint(want) {
-			t.Fatalf("Open(0) = %v, %v; want %v", numbers(os), err, want)
+		if err != nil || total != 4 || fmt.Sprint(numbers(os)) != fmt.Sprint(want) {
+			t.Fatalf("Open(0) = %v of %d, %v; want %v", numbers(os), total, err, want)
 		}
 		if len(os[2].Lines) != 2 {
 			t.Errorf("Open(0) cut lines: %+v", os[2].Lines)
 		}
+		if os, total, err := f.store.Open(f.ctx, 0, 2); err != nil || total != 4 || fmt.Sprint(numbers(os)) != fmt.Sprint(want[:2]) {
+			t.Errorf("Open(0, limit 2) = %v of %d, %v; want %v of 4", numbers(os), total, err, want[:2])
+		}
 	})
 	t.Run("Open for a village shows only its orders and its lines", func(t *testing.T) {
-		os, err := f.store.Open(f.ctx, boao)
+		os, total, err := f.store.Open(f.ctx, boao, 10)
 		want := []int64{placed[1].Number, placed[2].Number, other.Number}
-		if err != nil || fmt.Sprint(numbers(os)) != fmt.Sprint(want) {
-			t.Fatalf("Open(boao) = %v, %v; want %v", numbers(os), err, want)
+		if err != nil || total != 3 || fmt.Sprint(numbers(os)) != fmt.Sprint(want) {
+			t.Fatalf("Open(boao) = %v of %d, %v; want %v", numbers(os), total, err, want)
 		}
 		for _, o := range os {
 			for _, l := range o.Lines {
@@ -105,8 +108,8 @@ func TestQueries(t *testing.T) {
 		if len(os[1].Lines) != 1 || os[1].Total != 8800+2*30000 {
 			t.Errorf("mixed order = %+v", os[1])
 		}
-		if os, err := f.store.Open(f.ctx, 999); err != nil || len(os) != 0 {
-			t.Errorf("Open(unknown village) = %v, %v", os, err)
+		if os, total, err := f.store.Open(f.ctx, 999, 10); err != nil || len(os) != 0 || total != 0 {
+			t.Errorf("Open(unknown village) = %v of %d, %v", os, total, err)
 		}
 	})
 }
