@@ -7,6 +7,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // The outbound limiter keeps the bot inside Telegram's flood control
@@ -204,7 +206,9 @@ type limiter struct {
 	sharedFailed func(error)
 
 	mu              sync.Mutex
-	sharedDownUntil time.Time // the own global bucket stands in until then
+	sharedDown      bool      // the shared bucket failed last time it was asked
+	sharedDownUntil time.Time // and is left alone until then
+	sharedProbing   bool      // a caller is asking it again
 	globalTAT       time.Time
 	hold            time.Time // every counted call waits until then
 	held            struct {  // the chat a 429 held last, and until when
@@ -310,12 +314,13 @@ func (l *limiter) wait(ctx context.Context, chatID int64, since time.Time) (*per
 				return fail(fmt.Errorf("chat %d: waiting for a turn to send: %w", chatID, err))
 			}
 			l.mu.Lock()
-			if l.hold.After(l.clock.now()) {
-				l.mu.Unlock() // a global 429 came meanwhile: the slot is lost
-				continue
-			}
 		}
-		now = l.clock.now()
+		// l.mu was let go (the sleep, or the shared bucket's answer): a
+		// global 429 may have come meanwhile, and then the slot is lost.
+		if now = l.clock.now(); l.hold.After(now) {
+			l.mu.Unlock()
+			continue
+		}
 		return l.let(c, chatID, now), nil
 	}
 }
@@ -324,25 +329,43 @@ func (l *limiter) wait(ctx context.Context, chatID int64, since time.Time) (*per
 // when there is one that answers, else from this process's own — and
 // returns how long until it comes. l.mu is held; it is given up while the
 // shared bucket is asked.
+//
+// The shared bucket gets sharedWait to answer. When it fails, this
+// process keeps to its own bucket for sharedRest, then one caller asks
+// the shared one again while the others keep to their own. A pool of
+// connections too busy to lend one is not a failure: that call alone
+// keeps to the own bucket.
 func (l *limiter) globalSlot(ctx context.Context, chatID int64, since, now time.Time) (time.Duration, error) {
-	if l.shared != nil && !now.Before(l.sharedDownUntil) {
+	if l.shared != nil && (!l.sharedDown || !now.Before(l.sharedDownUntil) && !l.sharedProbing) {
+		probe := l.sharedDown // this caller asks again for all
+		l.sharedProbing = probe
 		bound := l.bound(ctx, since, now)
 		l.mu.Unlock()
-		wait, ok, err := l.shared.Reserve(ctx, l.global.interval, l.global.slack, bound)
+		rctx, cancel := context.WithTimeout(ctx, sharedWait)
+		wait, ok, err := l.shared.Reserve(rctx, l.global.interval, l.global.slack, bound)
+		cancel()
 		l.mu.Lock()
+		if probe {
+			l.sharedProbing = false
+		}
 		switch {
-		case err == nil && ok:
-			return wait, nil
 		case err == nil:
+			l.sharedDown = false
+			if ok {
+				return wait, nil
+			}
 			return 0, &throttledError{chatID: chatID, wait: wait, bound: max(bound, 0)}
 		case ctx.Err() != nil:
 			return 0, fmt.Errorf("chat %d: waiting for a turn to send: %w", chatID, ctx.Err())
+		case errors.Is(err, redis.ErrPoolTimeout):
+		default:
+			now = l.clock.now()
+			if !l.sharedDown {
+				l.sharedFailed(err)
+			}
+			l.sharedDown, l.sharedDownUntil = true, now.Add(sharedRest)
 		}
-		// The shared bucket does not answer: this process's own stands
-		// in for a while.
 		now = l.clock.now()
-		l.sharedDownUntil = now.Add(sharedRest)
-		l.sharedFailed(err)
 	}
 	g := l.global.next(l.globalTAT, now)
 	if g.After(now) {
@@ -365,9 +388,13 @@ func (l *limiter) let(c *chatState, chatID int64, now time.Time) *permit {
 	return &permit{l: l, chatID: chatID, c: c, sent: now}
 }
 
-// sharedRest is how long the limiter keeps to its own global bucket after
-// the shared one failed to answer.
-const sharedRest = 5 * time.Second
+const (
+	// sharedWait bounds asking the shared bucket for a slot.
+	sharedWait = 200 * time.Millisecond
+	// sharedRest is how long the limiter keeps to its own global bucket
+	// after the shared one failed to answer.
+	sharedRest = 5 * time.Second
+)
 
 // done records the call's answer — retryAfter > 0 for a 429 — and gives
 // the chat's turn to the next call.

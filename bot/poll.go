@@ -74,7 +74,9 @@ func (t *Telegram) getUpdates(ctx context.Context, offset, limit int, timeout ti
 
 // leadingUpdateID reads the update_id of an update that starts with it, as
 // Telegram's do, without scanning the rest: {"update_id":123,… An update
-// written otherwise reports false and is read in full.
+// written otherwise reports false and is read in full. (An update with a
+// second update_id, which Telegram never sends, would be read by its first
+// one here and its last by json.Unmarshal.)
 func leadingUpdateID(raw []byte) (int, bool) {
 	const lead = `{"update_id":`
 	if !bytes.HasPrefix(raw, []byte(lead)) {

@@ -66,8 +66,11 @@ return wait`)
 
 // Reserve implements SharedPace.
 func (p *RedisPace) Reserve(ctx context.Context, interval, slack, maxWait time.Duration) (time.Duration, bool, error) {
+	// The interval rounded up, as the own bucket's (newPace) is: a bucket
+	// a little slow, never a little fast.
+	intervalUS := (interval + time.Microsecond - 1) / time.Microsecond
 	us, err := reserveScript.Run(ctx, p.rdb, []string{p.key},
-		interval.Microseconds(), slack.Microseconds(), max(maxWait, 0).Microseconds()).Int64()
+		int64(intervalUS), slack.Microseconds(), max(maxWait, 0).Microseconds()).Int64()
 	if err != nil {
 		return 0, false, fmt.Errorf("shared send pace: %w", err)
 	}

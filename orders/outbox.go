@@ -16,6 +16,7 @@ import (
 // transaction as the change it tells of. Kinds and payloads:
 //
 //	new_order  {"order": 1042, "village_id": 3}        to each coordinator of the village
+//	order_cancelled  {"order": 1042, "village_id": 3}  to each coordinator of the village, at cancelling
 //	low_stock  {"product_id": 7, "sku": "MAONA-TEA", "stock": 5}   to each coordinator of its village
 //	status     {"order": 1042, "status": "confirmed"}  to the customer
 //	expired    {"order": 1042, "status": "cancelled"}  to the customer

@@ -52,21 +52,30 @@ func (s *Store) ForCustomer(ctx context.Context, customerID int64, limit int) (o
 // whole order's); with 0 at all open orders with all their lines.
 func (s *Store) Open(ctx context.Context, villageID int64, limit int) (os []Order, total int, err error) {
 	defer wrap(&err, "Open(%d)", villageID)
-	const open = `
+	// One statement, so that the count and the orders are of one moment.
+	var rows []struct {
+		Order
+		OpenTotal int `db:"open_total"`
+	}
+	err = sqlx.SelectContext(ctx, s.db, &rows, `
+		SELECT `+orderColumns+`, count(*) OVER () AS open_total
 		  FROM orders o
 		 WHERE status IN ('placed', 'confirmed', 'ready')
 		   AND ($1::bigint = 0 OR EXISTS (SELECT 1 FROM order_lines l
-		                           WHERE l.order_id = o.id AND l.village_id = $1))`
-	if err := sqlx.GetContext(ctx, s.db, &total, `SELECT count(*)`+open, villageID); err != nil {
+		                           WHERE l.order_id = o.id AND l.village_id = $1))
+		 ORDER BY created_at, id
+		 LIMIT NULLIF($2::int, 0)`, villageID, max(limit, 0))
+	if err != nil || len(rows) == 0 {
 		return nil, 0, err
 	}
-	if limit <= 0 {
-		limit = total
+	os = make([]Order, len(rows))
+	for i, r := range rows {
+		os[i] = r.Order
 	}
-	os, err = selectOrders(ctx, s.db, villageID, `SELECT `+orderColumns+open+`
-		 ORDER BY created_at, id
-		 LIMIT $2`, villageID, limit)
-	return os, total, err
+	if err := loadLines(ctx, s.db, os, villageID); err != nil {
+		return nil, 0, err
+	}
+	return os, rows[0].OpenTotal, nil
 }
 
 // getOrder reads one order with all its lines; ErrNotFound when the query

@@ -164,7 +164,8 @@ func (s *Store) transition(ctx context.Context, tx *sqlx.Tx, o *Order, c change)
 		if err := release(ctx, tx, o.ID, c.ledger, c.actor, now); err != nil {
 			return err
 		}
-		// The coordinators who were told of the order are told it is off.
+		// The coordinators of the order's villages, as they are now, are
+		// told it is off (and its units back in stock).
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO outbox (chat_id, kind, payload, created_at)
 			SELECT s.telegram_id, 'order_cancelled',
