@@ -167,6 +167,17 @@ func (f *fixture) outbox(kind string) []outboxRow {
 	return rows
 }
 
+// villageNotices are the outbox rows of a kind told to a village's
+// coordinators, as "chat:order:village".
+func (f *fixture) villageNotices(kind string) []string {
+	f.tb.Helper()
+	var notices []string
+	for _, r := range f.outbox(kind) {
+		notices = append(notices, fmt.Sprintf("%d:%v:%v", r.ChatID, r.Payload["order"], r.Payload["village_id"]))
+	}
+	return notices
+}
+
 type event struct {
 	From  string `db:"from_status"`
 	To    string `db:"to_status"`

@@ -91,10 +91,7 @@ func TestPlaceReservesSnapshotsAndNotifies(t *testing.T) {
 	}
 
 	// One notice per coordinator of each village; office staff get none.
-	var notices []string
-	for _, r := range f.outbox("new_order") {
-		notices = append(notices, fmt.Sprintf("%d:%v:%v", r.ChatID, r.Payload["order"], r.Payload["village_id"]))
-	}
+	notices := f.villageNotices("new_order")
 	want := fmt.Sprint([]string{
 		fmt.Sprintf("9001:%d:%d", o.Number, maona),
 		fmt.Sprintf("9002:%d:%d", o.Number, maona),

@@ -301,10 +301,7 @@ func TestCancellationTellsTheVillagesCoordinators(t *testing.T) {
 		t.Fatalf("ExpireStale() = %d, %v; want 1", n, err)
 	}
 
-	var notices []string
-	for _, r := range f.outbox("order_cancelled") {
-		notices = append(notices, fmt.Sprintf("%d:%v:%v", r.ChatID, r.Payload["order"], r.Payload["village_id"]))
-	}
+	notices := f.villageNotices("order_cancelled")
 	want := fmt.Sprint([]string{
 		fmt.Sprintf("9001:%d:%d", byOffice.Number, maona),
 		fmt.Sprintf("9002:%d:%d", byOffice.Number, maona),
