@@ -132,15 +132,24 @@ func (b *Bot) cart(ctx context.Context, r *Request) error {
 }
 
 func (b *Bot) showCart(ctx context.Context, r *Request) error {
+	s, err := b.cartScreen(ctx, r)
+	if err != nil {
+		return err
+	}
+	return b.show(ctx, r, s)
+}
+
+// cartScreen is the cart: lines, quantities, the total and checkout.
+func (b *Bot) cartScreen(ctx context.Context, r *Request) (screen, error) {
 	if len(r.Session.Cart) == 0 {
-		return b.show(ctx, r, screen{text: b.msg.T(r.Lang, "cart_empty"), buttons: [][]tgbotapi.InlineKeyboardButton{
+		return screen{text: b.msg.T(r.Lang, "cart_empty"), buttons: [][]tgbotapi.InlineKeyboardButton{
 			{button(b.msg.T(r.Lang, "btn_villages"), cbVillagesData(0)), button(b.msg.T(r.Lang, "btn_categories"), cbCategories)},
 			b.menuRow(r.Lang),
-		}})
+		}}, nil
 	}
 	views, total, err := b.loadCart(ctx, r)
 	if err != nil {
-		return err
+		return screen{}, err
 	}
 	var sb strings.Builder
 	sb.WriteString(b.msg.T(r.Lang, "cart_title") + "\n\n")
@@ -168,7 +177,7 @@ func (b *Bot) showCart(ctx context.Context, r *Request) error {
 		rows = append(rows, []tgbotapi.InlineKeyboardButton{button(b.msg.T(r.Lang, "btn_checkout"), cbCheckout)})
 	}
 	rows = append(rows, b.menuRow(r.Lang))
-	return b.show(ctx, r, screen{text: sb.String(), buttons: rows})
+	return screen{text: sb.String(), buttons: rows}, nil
 }
 
 // cartLineText is one line of the cart or the checkout summary.

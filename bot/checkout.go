@@ -344,8 +344,12 @@ func (b *Bot) abort(ctx context.Context, r *Request) error {
 	if flow != "checkout" {
 		return nil
 	}
-	r.Callback = nil // the cart comes as a new message below
-	return b.showCart(ctx, r)
+	// The cart comes as a new message, below the one just sent.
+	s, err := b.cartScreen(ctx, r)
+	if err != nil {
+		return err
+	}
+	return b.sendScreen(ctx, r, s)
 }
 
 // customer is the sender as an order's customer.

@@ -303,3 +303,21 @@ func TestOtherUsersOrdersCannotBeTouched(t *testing.T) {
 		}
 	}
 }
+
+// Cancelling at the checkout's summary answers the press, says so, and
+// shows the cart again as a new message, the cart kept.
+func TestCancellingTheCheckoutKeepsTheCart(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	u := h.user(3401, "en")
+	sum := h.checkout(u, "MN-BLACKTEA", 2)
+	id, err := u.PressData(sum.ID, "cx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.answer(u, id)
+	h.waitText(u, "Your cart")
+	if n := h.count(`SELECT count(*) FROM orders`); n != 0 {
+		t.Errorf("%d orders after cancelling the checkout", n)
+	}
+}
