@@ -233,16 +233,21 @@ func (b *Bot) confirmOrder(ctx context.Context, r *Request, flow string, lines *
 		}
 		return done(ctx, r, o, created)
 	}
-	if o, err := b.orders.ByToken(ctx, token); err == nil {
-		if o.CustomerID != r.UserID {
+	if r.Session.Flow != flow || r.Session.Step != "confirm" || r.Session.Data["token"] != token {
+		// Not the press the flow waits for: one that placed its order
+		// already (a double tap) shows that order; any other is stale.
+		// The press the flow waits for goes to Place, which knows a used
+		// token by itself.
+		o, err := b.orders.ByToken(ctx, token)
+		switch {
+		case errors.Is(err, orders.ErrNotFound):
+			return r.Session.stale()
+		case err != nil:
+			return err
+		case o.CustomerID != r.UserID:
 			return errStale
 		}
 		return finish(o, false)
-	} else if !errors.Is(err, orders.ErrNotFound) {
-		return err
-	}
-	if r.Session.Flow != flow || r.Session.Step != "confirm" || r.Session.Data["token"] != token {
-		return r.Session.stale()
 	}
 	req := request(r, token)
 	for _, l := range *lines {
