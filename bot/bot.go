@@ -240,9 +240,12 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update, lock bool) {
 
 	b.handler(ctx, r)
 
-	var changed *Session
-	if after, _ := json.Marshal(*r.Session); !bytes.Equal(after, before) {
-		changed = r.Session
+	// Saved only when changed, and never one that could not be loaded
+	// (Begin said so): the one stored, when Redis comes back, is worth
+	// more than what this update made of an empty one.
+	var changed []byte
+	if after, _ := json.Marshal(*r.Session); !r.Session.Unreachable && !bytes.Equal(after, before) {
+		changed = after
 	}
 	// Finish even when the handler ran out of time or is being cancelled
 	// at shutdown: what it did is done, and without the handled mark the

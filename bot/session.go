@@ -106,9 +106,9 @@ type Sessions interface {
 	// Begin reports whether the update was marked handled before and,
 	// when it was not, returns the chat's session as Load does.
 	Begin(ctx context.Context, updateID int, chatID int64) (handled bool, s Session, err error)
-	// Finish marks the update handled and, when s is not nil, saves it
-	// as the chat's session.
-	Finish(ctx context.Context, updateID int, chatID int64, s *Session) error
+	// Finish marks the update handled and, when session is not nil,
+	// saves it (a Session as JSON) as the chat's session.
+	Finish(ctx context.Context, updateID int, chatID int64, session []byte) error
 	Load(ctx context.Context, chatID int64) (Session, error)
 	Save(ctx context.Context, chatID int64, s Session) error
 }
@@ -267,22 +267,14 @@ func (r *RedisSessions) Begin(ctx context.Context, updateID int, chatID int64) (
 }
 
 // Finish implements Sessions: the handled mark (SET NX with a TTL) and,
-// when s is not nil, the session, in one round trip. A session that could
-// not be loaded is not saved (see Save); the mark still is.
-func (r *RedisSessions) Finish(ctx context.Context, updateID int, chatID int64, s *Session) error {
+// when session is not nil, the session (as JSON), in one round trip.
+func (r *RedisSessions) Finish(ctx context.Context, updateID int, chatID int64, session []byte) error {
 	if err := r.up(); err != nil {
 		return fmt.Errorf("finish update: %w", err)
 	}
-	var data []byte
-	if s != nil && !s.Unreachable {
-		var err error
-		if data, err = json.Marshal(s); err != nil {
-			return fmt.Errorf("finish update: %w", err)
-		}
-	}
 	_, err := r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		if data != nil {
-			p.Set(ctx, r.sessionKey(chatID), data, r.ttl)
+		if session != nil {
+			p.Set(ctx, r.sessionKey(chatID), session, r.ttl)
 		}
 		p.SetNX(ctx, r.updateKey(updateID), 1, updateTTL)
 		return nil
@@ -290,9 +282,6 @@ func (r *RedisSessions) Finish(ctx context.Context, updateID int, chatID int64, 
 	r.seen(ctx, err)
 	if err != nil {
 		return fmt.Errorf("finish update: %w", err)
-	}
-	if s != nil && s.Unreachable {
-		return errNotLoaded
 	}
 	return nil
 }
