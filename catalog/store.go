@@ -254,41 +254,34 @@ func productBySKU(ctx context.Context, q sqlx.QueryerContext, sku string, forUpd
 // visibleOnly, hidden ones are left out (and the list may be up to
 // CacheFor old).
 func (s *Store) ProductsByVillage(ctx context.Context, villageID int64, visibleOnly bool) ([]Product, error) {
-	read := func(ctx context.Context) ([]Product, error) {
-		list := []Product{}
-		err := s.db.SelectContext(ctx, &list, `SELECT `+productColumns+productFrom+`
-			WHERE p.village_id = $1 AND (p.visible OR NOT $2)
-			ORDER BY p.sku`, villageID, visibleOnly)
-		if err != nil {
-			return nil, fmt.Errorf("catalog: products of village %d: %w", villageID, err)
-		}
-		return list, nil
-	}
-	if !visibleOnly {
-		return read(ctx)
-	}
-	list, err := cached(ctx, s, fmt.Sprintf("village/%d", villageID), read)
-	return slices.Clone(list), err
+	return s.productList(ctx, fmt.Sprintf("village/%d", villageID), "p.village_id", villageID, visibleOnly, visibleOnly)
 }
 
 // ProductsByCategory returns the products of category c ordered by SKU;
 // with visibleOnly, hidden ones are left out (and the list may be up to
 // CacheFor old).
 func (s *Store) ProductsByCategory(ctx context.Context, c Category, visibleOnly bool) ([]Product, error) {
+	return s.productList(ctx, "category/"+string(c), "p.category", c, visibleOnly, visibleOnly && c.Valid())
+}
+
+// productList reads the products whose column (a constant of the caller's)
+// equals value, ordered by SKU; through the cache under key when cache is
+// set.
+func (s *Store) productList(ctx context.Context, key, column string, value any, visibleOnly, cache bool) ([]Product, error) {
 	read := func(ctx context.Context) ([]Product, error) {
 		list := []Product{}
 		err := s.db.SelectContext(ctx, &list, `SELECT `+productColumns+productFrom+`
-			WHERE p.category = $1 AND (p.visible OR NOT $2)
-			ORDER BY p.sku`, c, visibleOnly)
+			WHERE `+column+` = $1 AND (p.visible OR NOT $2)
+			ORDER BY p.sku`, value, visibleOnly)
 		if err != nil {
-			return nil, fmt.Errorf("catalog: products of category %q: %w", c, err)
+			return nil, fmt.Errorf("catalog: products of %s: %w", key, err)
 		}
 		return list, nil
 	}
-	if !visibleOnly || !c.Valid() {
+	if !cache {
 		return read(ctx)
 	}
-	list, err := cached(ctx, s, "category/"+string(c), read)
+	list, err := cached(ctx, s, key, read)
 	return slices.Clone(list), err
 }
 
