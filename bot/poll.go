@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -57,41 +56,15 @@ func (t *Telegram) getUpdates(ctx context.Context, offset, limit int, timeout ti
 	}
 	updates := make([]RawUpdate, len(r.Result))
 	for i, raw := range r.Result {
-		id, ok := leadingUpdateID(raw)
-		if !ok {
-			var head struct {
-				UpdateID int `json:"update_id"`
-			}
-			if err := json.Unmarshal(raw, &head); err != nil {
-				return nil, &CallError{Method: "getUpdates", Err: err}
-			}
-			id = head.UpdateID
+		var head struct {
+			UpdateID int `json:"update_id"`
 		}
-		updates[i] = RawUpdate{ID: id, Raw: raw}
+		if err := json.Unmarshal(raw, &head); err != nil {
+			return nil, &CallError{Method: "getUpdates", Err: err}
+		}
+		updates[i] = RawUpdate{ID: head.UpdateID, Raw: raw}
 	}
 	return updates, nil
-}
-
-// leadingUpdateID reads the update_id of an update that starts with it, as
-// Telegram's do, without scanning the rest: {"update_id":123,… An update
-// written otherwise reports false and is read in full. (An update with a
-// second update_id, which Telegram never sends, would be read by its first
-// one here and its last by json.Unmarshal.)
-func leadingUpdateID(raw []byte) (int, bool) {
-	const lead = `{"update_id":`
-	if !bytes.HasPrefix(raw, []byte(lead)) {
-		return 0, false
-	}
-	digits := raw[len(lead):]
-	n := 0
-	for n < len(digits) && n < 12 && digits[n] >= '0' && digits[n] <= '9' {
-		n++
-	}
-	if n == 0 || n == len(digits) || digits[n] != ',' && digits[n] != '}' {
-		return 0, false
-	}
-	id, err := strconv.Atoi(string(digits[:n]))
-	return id, err == nil
 }
 
 // offsets tracks which fetched updates are still being handled, so that the
