@@ -88,13 +88,13 @@ func (b *Bot) renderNotification(ctx context.Context, n orders.Notification) (st
 	if err := json.Unmarshal(n.Payload, &p); err != nil {
 		return "", fmt.Errorf("notification %d: %w", n.ID, err)
 	}
-	lang := b.readerLang(ctx, n.ChatID)
 	switch n.Kind {
 	case "new_order", "order_cancelled":
 		o, err := b.orders.Get(ctx, p.Order)
 		if err != nil {
 			return "", err
 		}
+		lang := b.readerLang(ctx, n.ChatID)
 		var sb strings.Builder
 		sb.WriteString(b.msg.T(lang, "notify_"+n.Kind, "Order", o.Ref()) + "\n")
 		for _, l := range o.Lines {
@@ -116,6 +116,7 @@ func (b *Bot) renderNotification(ctx context.Context, n orders.Notification) (st
 		}
 		return fit(sb.String(), "", maxText), nil
 	case "low_stock":
+		lang := b.readerLang(ctx, n.ChatID)
 		name := p.SKU
 		if pr, err := b.catalog.Product(ctx, p.ProductID); err == nil {
 			name = pr.Name.Get(lang)
@@ -126,14 +127,14 @@ func (b *Bot) renderNotification(ctx context.Context, n orders.Notification) (st
 		if err != nil {
 			return "", err
 		}
-		lang = b.msg.Pick(o.Language, "")
+		lang := b.msg.Pick(o.Language, "") // the customer's, as they ordered
 		return b.msg.T(lang, "notify_status", "Order", o.Ref(), "Status", b.msg.T(lang, "status_"+string(p.Status))), nil
 	case "expired":
 		o, err := b.orders.Get(ctx, p.Order)
 		if err != nil {
 			return "", err
 		}
-		lang = b.msg.Pick(o.Language, "")
+		lang := b.msg.Pick(o.Language, "")
 		return b.msg.T(lang, "notify_expired", "Order", o.Ref()), nil
 	}
 	return "", fmt.Errorf("notification %d: unknown kind %q", n.ID, n.Kind)
