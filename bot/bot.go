@@ -177,12 +177,15 @@ func New(o Options) (*Bot, error) {
 	}
 	b.router = b.routes()
 	b.handler = chain(b.router.Route, b.logUpdates, b.answerCallbacks, b.explainErrors, b.recoverPanics)
-	b.dispatch = newDispatcher(cmp(o.Workers, 16), cmp(o.MaxPending, 1024), b.HandleUpdate)
+	b.dispatch = newDispatcher(cmp(o.Workers, defaultWorkers), cmp(o.MaxPending, 1024), b.HandleUpdate)
 	b.dispatch.metrics = o.Metrics
 	o.Telegram.Metrics = o.Metrics
-	b.hook = newWebhook(b, cmp(o.Workers, 16))
+	b.hook = newWebhook(b, cmp(o.Workers, defaultWorkers))
 	return b, nil
 }
+
+// defaultWorkers is Options.Workers when it is 0.
+const defaultWorkers = 16
 
 func cmp[T comparable](v, def T) T {
 	var zero T

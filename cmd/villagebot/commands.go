@@ -8,11 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/redis/go-redis/v9"
 
+	"villagebot/bot"
 	"villagebot/catalog"
 	"villagebot/internal/pg"
 	"villagebot/migrations"
@@ -65,29 +65,6 @@ func (m *Main) openDB(ctx context.Context) (*sqlx.DB, int64, error) {
 	return db, v, nil
 }
 
-// Redis connections a serving process may use at once: each of the bot's
-// workers one (a handler's Redis calls come one after another) — in
-// webhook mode twice over, the drains' workers and the dispatcher's that
-// take over while the queue cannot be reached —, each webhook request one
-// for its Push, and the background jobs (notifier, expiry, sweeper,
-// readiness probe) one each. serve leaves the workers at bot.Options'
-// default and the webhook's max_connections at Telegram's.
-// go-redis's default pool, 10 connections per CPU, is 20 on a 2-core
-// machine: under load callers queued for a connection, webhook Pushes
-// ran out of their 300 ms and updates were handled out of the shared
-// order.
-const (
-	redisForWorkers    = 2 * 16
-	redisForWebhook    = 40
-	redisForBackground = 4
-	// minRedisPool leaves room for bursts (a shutdown's unlocks, a
-	// sweep's drains) at little cost: idle connections are cheap.
-	minRedisPool = 64
-	// redisPoolTimeout bounds waiting for a connection: a caller that
-	// cannot have one within a second had better fail and say so.
-	redisPoolTimeout = time.Second
-)
-
 // openRedis connects to REDIS_URL, with a pool sized for serve unless the
 // URL sets pool_size or pool_timeout itself.
 func (m *Main) openRedis(ctx context.Context) (*redis.Client, error) {
@@ -95,13 +72,7 @@ func (m *Main) openRedis(ctx context.Context) (*redis.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
-	opt.ContextTimeoutEnabled = true
-	if opt.PoolSize == 0 {
-		opt.PoolSize = max(minRedisPool, redisForWorkers+redisForWebhook+redisForBackground)
-	}
-	if opt.PoolTimeout == 0 {
-		opt.PoolTimeout = redisPoolTimeout
-	}
+	bot.TuneRedis(opt, 0) // serve leaves the workers at their default
 	rdb := redis.NewClient(opt)
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()

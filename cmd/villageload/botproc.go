@@ -282,13 +282,7 @@ func serveVillagebot(ctx context.Context, spec botSpec, log *slog.Logger, ready 
 	if err != nil {
 		return fail(err)
 	}
-	// The pool as serve sizes it (cmd/villagebot's openRedis): a
-	// connection for each worker, each of the in-memory Telegram's 40
-	// webhook connections and the background jobs, at least 64; not
-	// go-redis's 10 per CPU, which made callers queue for connections.
-	opt.ContextTimeoutEnabled = true
-	opt.PoolSize = max(64, spec.Workers+40+4)
-	opt.PoolTimeout = time.Second
+	bot.TuneRedis(opt, spec.Workers) // as serve does
 	rdb := redis.NewClient(opt)
 	defer rdb.Close()
 	msgs, err := bot.LoadMessages("en")
