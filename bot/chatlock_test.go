@@ -153,7 +153,7 @@ func TestChatLockerGivesBackALockWhoseAnswerWasLost(t *testing.T) {
 	if _, err := l.Lock(ctx, 9); err == nil {
 		t.Fatal("Lock succeeded though its answer was lost")
 	}
-	waitUntil(t, "the lock given back", func() bool {
+	waitFor(t, wait, "the lock given back", func() bool {
 		return rdb.Exists(context.Background(), prefix+"chatlock:9").Val() == 0
 	})
 }

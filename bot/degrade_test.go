@@ -322,12 +322,7 @@ func (h *harness) nextMessage(u *telegramtest.User, n int) telegramtest.Message 
 // clients take to reconnect.
 func (h *harness) until(what string, try func() bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(wait)
-	for !try() {
-		if time.Now().After(deadline) {
-			h.t.Fatalf("not within %v: %s", wait, what)
-		}
-	}
+	waitFor(h.t, wait, what, try)
 }
 
 // Words of the degraded answers, per language.

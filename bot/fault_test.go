@@ -312,21 +312,6 @@ func (f *faulty) waitBackends(appName string, n int) {
 	})
 }
 
-// lockProduct holds sku's row locked, so that placing orders of it waits
-// mid-transaction, until the returned func releases it.
-func (f *faulty) lockProduct(sku string) (release func()) {
-	f.t.Helper()
-	tx, err := f.db.Beginx()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if _, err := tx.Exec(`SELECT 1 FROM products WHERE sku = $1 FOR UPDATE`, sku); err != nil {
-		tx.Rollback()
-		f.t.Fatal(err)
-	}
-	return func() { tx.Rollback() }
-}
-
 // waitOutcome waits until u was told the order is placed or short.
 func (h *harness) waitOutcome(u *telegramtest.User) string {
 	h.t.Helper()

@@ -277,3 +277,35 @@ func (h *harness) waitButton(u *telegramtest.User, s string) telegramtest.Messag
 	}
 	return found
 }
+
+// waitFor waits until cond holds, checking it often, or fails t at the
+// deadline.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("gave up waiting for %s", what)
+		case <-tick.C:
+		}
+	}
+}
+
+// lockProduct holds sku's row locked, so that placing orders of it waits
+// mid-transaction, until the returned func releases it.
+func (h *harness) lockProduct(sku string) (release func()) {
+	h.t.Helper()
+	tx, err := h.db.Beginx()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := tx.Exec(`SELECT 1 FROM products WHERE sku = $1 FOR UPDATE`, sku); err != nil {
+		tx.Rollback()
+		h.t.Fatal(err)
+	}
+	return func() { tx.Rollback() }
+}

@@ -61,14 +61,8 @@ func TestPolledUpdatesAreConfirmedOnceJournaled(t *testing.T) {
 	u := h.user(3301, "en")
 	sum := h.checkout(u, "XL-PEPPER", 1)
 
-	tx, err := h.db.Beginx()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.Exec(`SELECT 1 FROM products WHERE sku = 'XL-PEPPER' FOR UPDATE`); err != nil {
-		t.Fatal(err)
-	}
+	release := h.lockProduct("XL-PEPPER")
+	defer release()
 	data := confirmData(t, sum)
 	mustPress(t, u, sum.ID, data)
 	h.until("the confirm press is confirmed to Telegram", func() bool { return h.srv.PendingUpdates() == 0 })
@@ -81,7 +75,7 @@ func TestPolledUpdatesAreConfirmedOnceJournaled(t *testing.T) {
 	if !strings.Contains(kept, data) {
 		t.Errorf("the journal holds no update with %q while the confirm waits:\n%s", data, kept)
 	}
-	tx.Rollback()
+	release()
 	h.waitText(u, "is placed")
 	u.Send("/help") // the next poll takes the handled press out
 	h.waitText(u, "What I can do")

@@ -190,20 +190,3 @@ func startLimited(t *testing.T) *harness {
 	h.srv.SetRateLimit(telegramtest.TelegramRateLimit())
 	return h
 }
-
-// waitFor waits until cond holds, checking it often, or fails t at the
-// deadline.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("gave up waiting for %s", what)
-		case <-tick.C:
-		}
-	}
-}

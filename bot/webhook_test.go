@@ -233,21 +233,6 @@ func updatesCounted(t *testing.T, p *process, outcome string) int {
 	return int(n)
 }
 
-// waitUntil waits for cond to hold, checking it often, until the
-// deadline.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		<-tick.C
-	}
-}
-
 // Requests without the secret, or with a wrong one, are refused with 403
 // and nothing in them is handled; neither are requests that are not
 // updates. The good one is handled, once.
@@ -291,7 +276,7 @@ func TestWebhookChecksTheSecret(t *testing.T) {
 		t.Fatalf("the good request: status %d, want 200", got)
 	}
 	c.waitText(u, "Welcome")
-	waitUntil(t, "the update counted", func() bool { return updatesCounted(t, p, "") > 0 })
+	waitFor(t, wait, "the update counted", func() bool { return updatesCounted(t, p, "") > 0 })
 	// The refused requests came first, in the same chat: had any been
 	// taken in, it would have been handled before the good one.
 	if n := countMessages(u.Messages(), "Welcome"); n != 1 {
@@ -380,7 +365,7 @@ func TestWebhookShutdownFinishesUpdatesInHand(t *testing.T) {
 			// Closing is under way once new requests are refused; those
 			// taken in before are in hand too.
 			next, accepted := 920_002, 0
-			waitUntil(t, "requests refused after the stop", func() bool {
+			waitFor(t, wait, "requests refused after the stop", func() bool {
 				code, _ := c.post(p, c.secret, textUpdate(next, u, "/help"))
 				next++
 				if code == http.StatusOK {
@@ -513,7 +498,7 @@ func TestWebhookReplicasHandleEachUpdateOnceInOrder(t *testing.T) {
 		return
 	}
 	// Every copy delivered, then every process stopped: all is handled.
-	waitUntil(t, "every update delivered", func() bool { return c.srv.PendingUpdates() == 0 })
+	waitFor(t, wait, "every update delivered", func() bool { return c.srv.PendingUpdates() == 0 })
 	for _, p := range c.procs {
 		c.stopProcess(p)
 	}
