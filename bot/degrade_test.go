@@ -252,7 +252,6 @@ func startFaulty(t *testing.T) *faulty {
 		logOut = io.MultiWriter(logOut, os.Stderr)
 	}
 	h.log = slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h.tune = []func(*bot.Options){h.fastTelegram}
 	h.run()
 	t.Cleanup(func() {
 		f.pgProxy.Restore()
@@ -262,32 +261,6 @@ func startFaulty(t *testing.T) *faulty {
 	})
 	f.harness = h
 	return f
-}
-
-// fastTelegram gives the bot a Telegram client with testLimits.
-func (h *harness) fastTelegram(o *bot.Options) {
-	tg, err := bot.NewTelegram(context.Background(), h.srv.URL(), h.srv.Token(), h.log, bot.WithLimits(testLimits))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	o.Telegram = tg
-}
-
-// checkAfterRun is what every end-to-end test checks once the bot has
-// stopped: no violation of the Bot API, every callback query answered, the
-// token never logged, no error logged.
-func (h *harness) checkAfterRun(t *testing.T) {
-	h.srv.AssertNoViolations(t)
-	if un := h.srv.UnansweredCallbacks(); len(un) > 0 {
-		t.Errorf("callback queries never answered: %v", un)
-	}
-	logs := h.logs.String()
-	if strings.Contains(logs, h.srv.Token()) {
-		t.Errorf("the token appears in the logs")
-	}
-	if strings.Contains(logs, "level=ERROR") && !t.Failed() {
-		t.Errorf("errors were logged:\n%s", grepLines(logs, "level=ERROR"))
-	}
 }
 
 // reply sends text and returns the first message the bot sends after it.

@@ -55,18 +55,26 @@ func start(t *testing.T, tune ...func(*bot.Options)) *harness {
 	h.run()
 	t.Cleanup(func() {
 		h.stop()
-		h.srv.AssertNoViolations(t)
-		if un := h.srv.UnansweredCallbacks(); len(un) > 0 {
-			t.Errorf("callback queries never answered: %v", un)
-		}
-		if strings.Contains(h.logs.String(), h.srv.Token()) {
-			t.Errorf("the token appears in the logs")
-		}
-		if strings.Contains(h.logs.String(), "level=ERROR") && !t.Failed() {
-			t.Errorf("errors were logged:\n%s", grepLines(h.logs.String(), "level=ERROR"))
-		}
+		h.checkAfterRun(t)
 	})
 	return h
+}
+
+// checkAfterRun is what every end-to-end test checks once the bot has
+// stopped: no violation of the Bot API, every callback query answered, the
+// token never logged, no error logged.
+func (h *harness) checkAfterRun(t *testing.T) {
+	h.srv.AssertNoViolations(t)
+	if un := h.srv.UnansweredCallbacks(); len(un) > 0 {
+		t.Errorf("callback queries never answered: %v", un)
+	}
+	logs := h.logs.String()
+	if strings.Contains(logs, h.srv.Token()) {
+		t.Errorf("the token appears in the logs")
+	}
+	if strings.Contains(logs, "level=ERROR") && !t.Failed() {
+		t.Errorf("errors were logged:\n%s", grepLines(logs, "level=ERROR"))
+	}
 }
 
 // testLimits let the bot write as fast as a test drives it. The in-memory

@@ -78,19 +78,9 @@ func startCluster(t *testing.T, n int, share sharing, tune ...func(*bot.Options)
 		for _, p := range c.procs {
 			p.http.Close()
 		}
-		h.srv.AssertNoViolations(t)
-		if un := h.srv.UnansweredCallbacks(); len(un) > 0 {
-			t.Errorf("callback queries never answered: %v", un)
-		}
-		logs := h.logs.String()
-		if strings.Contains(logs, h.srv.Token()) {
-			t.Errorf("the token appears in the logs")
-		}
-		if strings.Contains(logs, c.secret) {
+		h.checkAfterRun(t)
+		if strings.Contains(h.logs.String(), c.secret) {
 			t.Errorf("the webhook secret appears in the logs")
-		}
-		if strings.Contains(logs, "level=ERROR") && !t.Failed() {
-			t.Errorf("errors were logged:\n%s", grepLines(logs, "level=ERROR"))
 		}
 	})
 	return c
