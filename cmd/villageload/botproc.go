@@ -212,22 +212,12 @@ func runChild(role string) int {
 // error that kept it from starting.
 func serve(ctx context.Context, spec botSpec, log *slog.Logger, ready chan<- error) (err error) {
 	if spec.CPUProfile != "" {
-		f, err := os.Create(spec.CPUProfile)
+		stop, err := startCPUProfile(spec.CPUProfile)
 		if err != nil {
 			ready <- err
 			return err
 		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			f.Close()
-			ready <- err
-			return err
-		}
-		defer func() {
-			pprof.StopCPUProfile()
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}()
+		defer stop()
 	}
 	if spec.MemProfile != "" {
 		defer func() {
