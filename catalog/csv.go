@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"villagebot/internal/sheet"
 )
 
 // csv parses a CSV catalog file: UTF-8 with or without a BOM, RFC 4180.
@@ -18,7 +20,7 @@ func (p *parser) csv(file string, data []byte) {
 		p.fail(file, 0, "", "UTF-16 text: save the file as CSV UTF-8")
 		return
 	}
-	data = bytes.TrimPrefix(data, utf8BOM)
+	data = bytes.TrimPrefix(data, []byte(sheet.UTF8BOM))
 	if i := bytes.IndexByte(data, 0); i >= 0 {
 		p.fail(file, lineAt(data, i), "", "binary data, not a CSV text file")
 		return

@@ -14,6 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"villagebot/internal/atomicfile"
+	"villagebot/internal/sheet"
 )
 
 // Export writes the whole catalog in the import format, hidden products
@@ -157,16 +158,17 @@ func writeCSVDir(dir string, tables ...exportTable) error {
 }
 
 func (t exportTable) writeCSV(f io.Writer) error {
-	if _, err := f.Write(utf8BOM); err != nil {
+	if _, err := io.WriteString(f, sheet.UTF8BOM); err != nil {
 		return err
 	}
 	w := csv.NewWriter(f)
 	w.UseCRLF = true
 	w.Write(t.header)
+	cells := make([]string, len(t.header))
 	for _, row := range t.rows {
-		cells := make([]string, len(row))
-		for i, c := range row {
-			cells[i] = guard(c)
+		cells = cells[:0]
+		for _, c := range row {
+			cells = append(cells, sheet.Guard(c))
 		}
 		w.Write(cells)
 	}
@@ -177,7 +179,7 @@ func (t exportTable) writeCSV(f io.Writer) error {
 func writeWorkbook(path string, tables ...exportTable) error {
 	f := excelize.NewFile()
 	defer f.Close()
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	styles, err := sheet.NewStyles(f)
 	if err != nil {
 		return err
 	}
@@ -189,7 +191,7 @@ func writeWorkbook(path string, tables ...exportTable) error {
 		} else if _, err := f.NewSheet(t.sheet); err != nil {
 			return err
 		}
-		if err := t.writeSheet(f, bold); err != nil {
+		if err := t.writeSheet(f, styles); err != nil {
 			return fmt.Errorf("sheet %s: %w", t.sheet, err)
 		}
 	}
@@ -199,44 +201,34 @@ func writeWorkbook(path string, tables ...exportTable) error {
 	})
 }
 
-func (t exportTable) writeSheet(f *excelize.File, bold int) error {
+// writeSheet writes the table on its sheet: the header bold and frozen,
+// numeric columns as numbers, text as text (quote-prefixed when it looks
+// like a formula, never with a ' in the value).
+func (t exportTable) writeSheet(f *excelize.File, styles sheet.Styles) error {
 	sw, err := f.NewStreamWriter(t.sheet)
 	if err != nil {
 		return err
 	}
-	styles := map[int]int{}
+	numbers := map[int]int{}
 	for col, format := range t.numbers {
-		id, err := f.NewStyle(&excelize.Style{CustomNumFmt: &format})
-		if err != nil {
+		if numbers[col], err = f.NewStyle(&excelize.Style{CustomNumFmt: &format}); err != nil {
 			return err
 		}
-		styles[col] = id
 	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return err
-	}
-	header := make([]any, len(t.header))
-	for i, h := range t.header {
-		header[i] = excelize.Cell{Value: h, StyleID: bold}
-	}
-	if err := sw.SetRow("A1", header); err != nil {
+	if err := styles.StartSheet(sw, t.header); err != nil {
 		return err
 	}
 	for r, row := range t.rows {
 		cells := make([]any, len(row))
 		for i, c := range row {
-			cells[i] = c
-			if style, ok := styles[i]; ok {
+			cells[i] = styles.TextCell(c)
+			if style, ok := numbers[i]; ok {
 				if n, err := strconv.ParseFloat(c, 64); err == nil {
 					cells[i] = excelize.Cell{Value: n, StyleID: style}
 				}
 			}
 		}
-		cell, err := excelize.CoordinatesToCellName(1, r+2)
-		if err != nil {
-			return err
-		}
-		if err := sw.SetRow(cell, cells); err != nil {
+		if err := sw.SetRow(sheet.RowCell(r+2), cells); err != nil {
 			return err
 		}
 	}

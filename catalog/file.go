@@ -12,6 +12,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"villagebot/internal/sheet"
 )
 
 // Limits of catalog files. A cell may hold a whole story: 2000 characters
@@ -422,7 +424,7 @@ func (r *rowCells) check(column, cell string, unescape bool) (string, bool) {
 		return "", false
 	}
 	if unescape {
-		cell = unguard(cell)
+		cell = sheet.Unguard(cell)
 	}
 	return cell, true
 }
@@ -652,32 +654,6 @@ func columnHint(kind, name string) string {
 	}
 	return ""
 }
-
-// The formula guard of CSV cells: a cell that a spreadsheet would run as a
-// formula (it starts with = + - @, a tab or a carriage return) is written
-// with a ' before it, and read back without. A cell that starts with one or
-// more ' followed by such a character gets one more, so that any text
-// survives the round trip.
-
-func guard(s string) string {
-	if needsGuard(strings.TrimLeft(s, "'")) {
-		return "'" + s
-	}
-	return s
-}
-
-func unguard(s string) string {
-	if strings.HasPrefix(s, "'") && needsGuard(strings.TrimLeft(s, "'")) {
-		return s[1:]
-	}
-	return s
-}
-
-func needsGuard(s string) bool {
-	return s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0]))
-}
-
-var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // lineAt is the 1-based line of byte offset i of data.
 func lineAt(data []byte, i int) int {
