@@ -100,17 +100,22 @@ type ExportRow struct {
 	Occasion  string
 	Recipient string
 	Country   string
-	NeededBy  string // YYYY-MM-DD
+	NeededBy  *time.Time // a calendar date, at midnight UTC
 	Notes     string
 }
 
 // Cells returns the row as text, in the order of ExportHeader, money in
-// yuan with two decimals. Nothing is neutralised yet.
+// yuan with two decimals, needed_by as YYYY-MM-DD. Nothing is neutralised
+// yet.
 func (r ExportRow) Cells() []string {
+	neededBy := ""
+	if r.NeededBy != nil {
+		neededBy = r.NeededBy.Format(time.DateOnly)
+	}
 	return []string{
 		r.Order, r.CreatedAt.Format(isoOffset), string(r.Kind), string(r.Status), r.Village,
 		r.SKU, r.Product, strconv.Itoa(r.Quantity), r.UnitPrice.String(), r.LineTotal.String(),
-		r.Contact, r.Phone, r.Delivery, r.Occasion, r.Recipient, r.Country, r.NeededBy, r.Notes,
+		r.Contact, r.Phone, r.Delivery, r.Occasion, r.Recipient, r.Country, neededBy, r.Notes,
 	}
 }
 
@@ -271,14 +276,15 @@ func (l exportLine) row(loc *time.Location) ExportRow {
 	if l.NeededBy != nil {
 		// A date column comes back as midnight UTC; its calendar date is
 		// the one stored, whatever loc is.
-		r.NeededBy = l.NeededBy.UTC().Format(time.DateOnly)
+		d := l.NeededBy.UTC()
+		r.NeededBy = &d
 	}
 	// Validation keeps these empty already; the export does not rely on it.
 	switch l.Kind {
 	case Gift:
 		r.Phone = ""
 	case Sale:
-		r.Occasion, r.Recipient, r.Country, r.NeededBy = "", "", "", ""
+		r.Occasion, r.Recipient, r.Country, r.NeededBy = "", "", "", nil
 	}
 	return r
 }

@@ -24,12 +24,16 @@ var VillagesHeader = []string{
 	"gift_orders", "gift_units", "gift_value",
 }
 
-// XLSXEncoder writes an export as a workbook (SPEC §7): the sheet orders
-// holds the rows, with the header bold and frozen, quantities as whole
-// numbers and money as numbers shown with two decimals, and everything
-// else as text (created_at and needed_by too, so that the offset and the
-// date stay as written); text cells are neutralised as in CSV. On Close,
-// the sheet villages gets the report given to SetStats (Export does this).
+// XLSXEncoder writes an export as a workbook (the README's export
+// section): the sheet orders holds the rows, with the header bold and
+// frozen, quantities as whole numbers, money as numbers shown with two
+// decimals, created_at as a date and time (the office's wall clock: a
+// workbook keeps no offset) and needed_by as a date, and everything else
+// as text. A text cell keeps its plain value, a phone reads +86…, not
+// '+86…: a workbook never evaluates a text cell, and one that looks like
+// a formula is quote-prefixed so that it stays text once edited too. On
+// Close, the sheet villages gets the report given to SetStats (Export does
+// this).
 //
 // Rows go through excelize's stream writer, which keeps them on disk once
 // they outgrow a small buffer; the workbook is written to w by Close.
@@ -81,17 +85,23 @@ func newXLSXEncoder(w io.Writer, f *excelize.File) (*XLSXEncoder, error) {
 	return &XLSXEncoder{w: w, f: f, sw: sw, styles: styles, cells: make([]any, len(ExportHeader))}, nil
 }
 
-// Columns of the orders sheet written as numbers.
+// Columns of the orders sheet written as numbers or dates.
 const (
+	createdAtCol = 1
 	quantityCol  = 7
 	unitPriceCol = 8
 	lineTotalCol = 9
+	neededByCol  = 16
 )
 
 // Encode writes one row.
 func (enc *XLSXEncoder) Encode(r ExportRow) error {
 	for i, c := range r.Cells() {
-		enc.cells[i] = textCell(c)
+		enc.cells[i] = enc.styles.TextCell(c)
+	}
+	enc.cells[createdAtCol] = excelize.Cell{Value: r.CreatedAt, StyleID: enc.styles.DateTime}
+	if r.NeededBy != nil {
+		enc.cells[neededByCol] = excelize.Cell{Value: *r.NeededBy, StyleID: enc.styles.Date}
 	}
 	enc.cells[quantityCol] = r.Quantity
 	enc.cells[unitPriceCol] = excelize.Cell{Value: yuan(r.UnitPrice), StyleID: enc.styles.Money}
@@ -103,21 +113,13 @@ func (enc *XLSXEncoder) Encode(r ExportRow) error {
 	return nil
 }
 
-// textCell is a text cell's value: the text neutralised, or no value at
-// all for empty text, so that the cell is blank.
-func textCell(s string) any {
-	if s == "" {
-		return nil
-	}
-	return Neutralise(s)
-}
-
 // villageRow is a row of the villages sheet, its text and counts in the
-// style text, its money in the style money.
-func villageRow(v VillageStats, text, money int) []any {
+// style text, its money in the style money. A name that looks like a
+// formula is quote-prefixed text.
+func (enc *XLSXEncoder) villageRow(v VillageStats, text, money int) []any {
 	cell := func(value any, style int) excelize.Cell { return excelize.Cell{Value: value, StyleID: style} }
 	return []any{
-		cell(textCell(v.Code), text), cell(textCell(bilingual(v.Name)), text),
+		enc.styles.StyledText(v.Code, text), enc.styles.StyledText(bilingual(v.Name), text),
 		cell(v.SaleOrders, text), cell(v.SaleUnits, text), cell(yuan(v.SaleValue), money),
 		cell(v.GiftOrders, text), cell(v.GiftUnits, text), cell(yuan(v.GiftValue), money),
 	}
@@ -167,13 +169,13 @@ func (enc *XLSXEncoder) writeVillages() error {
 		return err
 	}
 	for i, v := range enc.stats.Villages {
-		if err := sw.SetRow(sheet.RowCell(i+2), villageRow(v, 0, enc.styles.Money)); err != nil {
+		if err := sw.SetRow(sheet.RowCell(i+2), enc.villageRow(v, 0, enc.styles.Money)); err != nil {
 			return err
 		}
 	}
 	total := enc.stats.Total
 	total.Code, total.Name = "Total", nil // no village code has capitals
-	if err := sw.SetRow(sheet.RowCell(len(enc.stats.Villages)+2), villageRow(total, enc.styles.Header, boldMoney)); err != nil {
+	if err := sw.SetRow(sheet.RowCell(len(enc.stats.Villages)+2), enc.villageRow(total, enc.styles.Header, boldMoney)); err != nil {
 		return err
 	}
 	return sw.Flush()

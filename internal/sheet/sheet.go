@@ -115,6 +115,18 @@ func (st Styles) TextCell(s string) any {
 	return s
 }
 
+// StyledText is TextCell for a cell of the given style (the header's, say):
+// blank for "", quote-prefixed text when it looks like a formula.
+func (st Styles) StyledText(s string, style int) excelize.Cell {
+	switch {
+	case s == "":
+		return excelize.Cell{StyleID: style}
+	case IsFormula(s):
+		return excelize.Cell{Value: s, StyleID: st.Text}
+	}
+	return excelize.Cell{Value: s, StyleID: style}
+}
+
 // Col is the width of columns From to To (1-based, inclusive).
 type Col struct {
 	From, To int
