@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"strings"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -91,8 +90,7 @@ type importer struct {
 	errs     FileErrors
 	villages map[string]Village // by code: stored, and created by this batch
 	failed   map[string]bool    // codes of village rows that were refused
-	products map[string]Product // by SKU, locked
-	upper    map[string]Product // by upper-case SKU
+	products map[string]Product // by the SKU a row gives, locked
 	reported map[string]bool    // columns of the current row already blamed
 }
 
@@ -117,23 +115,28 @@ func (im *importer) loadVillages(ctx context.Context) error {
 	return nil
 }
 
-// loadProducts reads and locks the stored products the rows name.
+// loadProducts reads and locks the stored products the rows name, by the
+// SKU each row gives. A stored SKU that differs only in case is found too
+// (the unique index on upper(sku) does the folding), so that product
+// refuses the row.
 func (im *importer) loadProducts(ctx context.Context, rows []ProductRow) error {
 	skus := make([]string, 0, len(rows))
 	for _, r := range rows {
-		skus = append(skus, strings.ToUpper(r.Product.SKU))
+		skus = append(skus, r.Product.SKU)
 	}
-	var list []Product
-	err := im.tx.SelectContext(ctx, &list, `SELECT `+productColumns+productFrom+`
-		WHERE upper(p.sku) = ANY($1) ORDER BY p.id FOR UPDATE OF p`, pq.Array(skus))
+	var list []struct {
+		Given string `db:"given"`
+		Product
+	}
+	err := im.tx.SelectContext(ctx, &list, `SELECT r.sku AS given, `+productColumns+productFrom+`
+		JOIN unnest($1::text[]) AS r (sku) ON upper(p.sku) = upper(r.sku)
+		ORDER BY p.id FOR UPDATE OF p`, pq.Array(skus))
 	if err != nil {
 		return err
 	}
 	im.products = make(map[string]Product, len(list))
-	im.upper = make(map[string]Product, len(list))
 	for _, p := range list {
-		im.products[p.SKU] = p
-		im.upper[strings.ToUpper(p.SKU)] = p
+		im.products[p.Given] = p.Product
 	}
 	return nil
 }
@@ -207,8 +210,8 @@ func (im *importer) product(ctx context.Context, row ProductRow) error {
 	fail := func(column, reason string) { im.fail(row.File, row.Line, column, reason) }
 	in := row.Product
 	old, exists := im.products[in.SKU]
-	if other, ok := im.upper[strings.ToUpper(in.SKU)]; ok && !exists {
-		fail("sku", fmt.Sprintf("%s exists already; SKUs may not differ only in case", other.SKU))
+	if exists && old.SKU != in.SKU {
+		fail("sku", fmt.Sprintf("%s exists already; SKUs may not differ only in case", old.SKU))
 		return nil
 	}
 	p := Product{SKU: in.SKU, Visible: true}
@@ -299,7 +302,6 @@ func (im *importer) product(ctx context.Context, row ProductRow) error {
 		}
 	}
 	im.products[p.SKU] = p
-	im.upper[strings.ToUpper(p.SKU)] = p
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	"golang.org/x/sync/singleflight"
 
 	"villagebot/internal/pg"
@@ -210,8 +211,7 @@ func (s *Store) Product(ctx context.Context, id int64) (Product, error) {
 }
 
 // ProductBySKU returns the product with sku, hidden or not, or ErrNotFound.
-// When no SKU matches exactly, one that differs only in case does ("mn-tea"
-// finds MN-TEA); imports keep SKUs unique regardless of case.
+// SKUs are unique regardless of case, so "mn-tea" finds MN-TEA.
 func (s *Store) ProductBySKU(ctx context.Context, sku string) (Product, error) {
 	p, err := productBySKU(ctx, s.db.prep, strings.TrimSpace(sku), false)
 	if err != nil {
@@ -221,7 +221,7 @@ func (s *Store) ProductBySKU(ctx context.Context, sku string) (Product, error) {
 }
 
 // productBySKU finds a product as ProductBySKU does, locking its row when
-// forUpdate is set.
+// forUpdate is set. The unique index on upper(sku) finds it.
 func productBySKU(ctx context.Context, q sqlx.QueryerContext, sku string, forUpdate bool) (Product, error) {
 	if checkSKU(sku) != nil {
 		return Product{}, ErrNotFound
@@ -231,23 +231,27 @@ func productBySKU(ctx context.Context, q sqlx.QueryerContext, sku string, forUpd
 		lock = " FOR UPDATE OF p"
 	}
 	var p Product
-	err := sqlx.GetContext(ctx, q, &p, `SELECT `+productColumns+productFrom+` WHERE p.sku = $1`+lock, sku)
-	if errors.Is(err, sql.ErrNoRows) {
-		var list []Product
-		err = sqlx.SelectContext(ctx, q, &list, `SELECT `+productColumns+productFrom+`
-			WHERE upper(p.sku) = upper($1) ORDER BY p.sku LIMIT 2`+lock, sku)
-		switch {
-		case err != nil:
-		case len(list) == 1:
-			return list[0], nil
-		default:
-			return Product{}, ErrNotFound
-		}
+	err := sqlx.GetContext(ctx, q, &p, `SELECT `+productColumns+productFrom+` WHERE upper(p.sku) = upper($1)`+lock, sku)
+	return p, notFound(err)
+}
+
+// ProductsByIDs returns the products with the given ids, hidden or not,
+// by id, in one query: the cart reads its lines with it. An id with no
+// product is absent from the map; it is no error.
+func (s *Store) ProductsByIDs(ctx context.Context, ids []int64) (map[int64]Product, error) {
+	out := make(map[int64]Product, len(ids))
+	if len(ids) == 0 {
+		return out, nil
 	}
+	var list []Product
+	err := s.db.SelectContext(ctx, &list, `SELECT `+productColumns+productFrom+` WHERE p.id = ANY($1::bigint[])`, pq.Array(ids))
 	if err != nil {
-		return Product{}, err
+		return nil, fmt.Errorf("catalog: products %v: %w", ids, err)
 	}
-	return p, nil
+	for _, p := range list {
+		out[p.ID] = p
+	}
+	return out, nil
 }
 
 // ProductsByVillage returns the village's products ordered by SKU; with

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
+
+	"github.com/lib/pq"
 
 	"villagebot/catalog"
 	"villagebot/catalog/catalogtest"
@@ -201,6 +204,48 @@ func TestWrites(t *testing.T) {
 		}
 		if dbState(t, db) != before {
 			t.Error("a refused product touched the database")
+		}
+	})
+	t.Run("the database itself refuses a SKU that differs only in case", func(t *testing.T) {
+		t.Parallel()
+		s, db := demoStore(t)
+		p, err := s.ProductBySKU(ctx, "MN-BLACKTEA")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = db.ExecContext(ctx, `INSERT INTO products
+			(sku, village_id, category, names, units, stories, price_fen, stock, gift, visible, photo_url, photo_file_id)
+			VALUES ('mn-blacktea', $1, 'tea', '{"en":"X"}', '{}', '{}', 1, 0, false, true, '', '')`, p.VillageID)
+		var pqErr *pq.Error
+		if !errors.As(err, &pqErr) || pqErr.Code != "23505" || pqErr.Constraint != "products_sku_upper_key" {
+			t.Errorf("insert of mn-blacktea beside MN-BLACKTEA: %v, want a unique violation of products_sku_upper_key", err)
+		}
+	})
+	t.Run("a write returns the row it wrote", func(t *testing.T) {
+		t.Parallel()
+		s, _ := demoStore(t)
+		created, err := s.CreateProduct(ctx, catalog.Product{SKU: "MN-NEW", VillageCode: "maona", Category: catalog.Tea,
+			Name: catalog.Texts{"en": "New"}, Price: 100, Stock: 3, Visible: true}, "cli")
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, err := s.Product(ctx, created.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(created, stored) {
+			t.Errorf("CreateProduct returned\n%+v\nstored\n%+v", created, stored)
+		}
+		changed, err := s.SetPrice(ctx, "mn-new", 250, "cli")
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, err = s.Product(ctx, created.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(changed, stored) || stored.Price != 250 {
+			t.Errorf("SetPrice returned\n%+v\nstored\n%+v", changed, stored)
 		}
 	})
 	t.Run("concurrent adjustments never lose a unit or go below zero", func(t *testing.T) {
