@@ -7,7 +7,6 @@ package bot
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -153,6 +152,7 @@ func New(o Options) (*Bot, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	o.Messages.log = o.Log
 	if o.Queue != nil && o.Locker == nil {
 		return nil, errors.New("bot: a Queue needs a Locker")
 	}
@@ -237,7 +237,7 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update, lock bool) {
 	if tl := r.telegramLang(); tl != "" {
 		sess.TgLang = tl
 	}
-	before, _ := json.Marshal(sess)
+	before := sess.encode()
 	r.Session = &sess
 	r.Lang = b.msg.Pick(sess.Lang, r.telegramLang())
 
@@ -247,7 +247,7 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update, lock bool) {
 	// (Begin said so): the one stored, when Redis comes back, is worth
 	// more than what this update made of an empty one.
 	var changed []byte
-	if after, _ := json.Marshal(*r.Session); !r.Session.Unreachable && !bytes.Equal(after, before) {
+	if after := r.Session.encode(); !r.Session.Unreachable && (r.Session.outdated || !bytes.Equal(after, before)) {
 		changed = after
 	}
 	// Finish even when the handler ran out of time or is being cancelled

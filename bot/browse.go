@@ -82,7 +82,7 @@ func (b *Bot) menuRow(lang string) []tgbotapi.InlineKeyboardButton {
 
 // villages lists the villages, a page at a time.
 func (b *Bot) villages(ctx context.Context, r *Request) error {
-	page, ok := r.Data.Int(0, 10_000)
+	page, ok := r.Data.Int(0, maxPage)
 	if !ok {
 		return errStale
 	}
@@ -106,8 +106,8 @@ func (b *Bot) villages(ctx context.Context, r *Request) error {
 
 // village shows a village's page: its story and its visible products.
 func (b *Bot) village(ctx context.Context, r *Request) error {
-	id, ok1 := r.Data.ID(0, 1<<53)
-	page, ok2 := r.Data.Int(1, 10_000)
+	id, ok1 := r.Data.ID(0, maxID)
+	page, ok2 := r.Data.Int(1, maxPage)
 	if !ok1 || !ok2 {
 		return errStale
 	}
@@ -173,7 +173,7 @@ func (b *Bot) categoryName(lang string, c catalog.Category) string {
 // category lists the visible products of one category.
 func (b *Bot) category(ctx context.Context, r *Request) error {
 	idx, ok1 := r.Data.Int(0, len(catalog.Categories)-1)
-	page, ok2 := r.Data.Int(1, 10_000)
+	page, ok2 := r.Data.Int(1, maxPage)
 	if !ok1 || !ok2 {
 		return errStale
 	}
@@ -227,7 +227,7 @@ func (b *Bot) product(ctx context.Context, r *Request) error {
 // ("<kind>:<product id>:<quantity>"); a hidden or missing product is
 // ErrNotFound, malformed data stale.
 func (b *Bot) pressedProduct(ctx context.Context, r *Request) (catalog.Product, int, error) {
-	id, ok1 := r.Data.ID(0, 1<<53)
+	id, ok1 := r.Data.ID(0, maxID)
 	qty, ok2 := r.Data.Int(1, maxQuantity)
 	if !ok1 || !ok2 || qty < 1 {
 		return catalog.Product{}, 0, errStale

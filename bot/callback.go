@@ -8,8 +8,9 @@ import (
 // Callback data is short and typed: a prefix naming the kind, then ids,
 // separated by ":" (e.g. "p:42:3"). It never carries prices, stock or
 // anything else the bot must trust: handlers read those anew. Every kind
-// has an encoder here; parsing checks the shape and bounds, and anything
-// else is stale or forged.
+// is declared here, once, with the arguments it carries (callbackKinds);
+// parsing checks the shape and bounds, and anything else is stale or
+// forged.
 const (
 	cbMenu       = "m"  // m
 	cbVillages   = "vl" // vl:<page>
@@ -18,9 +19,69 @@ const (
 	cbCategory   = "c"  // c:<category index>:<page>
 	cbProduct    = "p"  // p:<product id>:<quantity>
 	cbSearch     = "s"  // s
-	cbLanguage   = "l"  // l:<language code>
+	cbLanguage   = "l"  // l (the picker), l:<language code>
 	cbHelp       = "h"  // h
+
+	cbAdd     = "a"  // a:<product id>:<quantity>
+	cbCart    = "k"  // k
+	cbCartQty = "kq" // kq:<product id>:<quantity>; 0 removes the line
+
+	cbCheckout = "co" // co: start checkout from the cart
+	cbDelivery = "cd" // cd:<delivery index>
+	cbConfirm  = "cc" // cc:<checkout token>
+	cbAbort    = "cx" // cx: leave the flow
+
+	cbMyOrders    = "o"  // o
+	cbCancelAsk   = "ox" // ox:<order number>: ask to confirm
+	cbCancelOrder = "oy" // oy:<order number>: cancel it
+
+	cbNewCategory = "nc" // nc:<category index>
+	cbNewGift     = "ng" // ng:<0|1>
+	cbNewCreate   = "ny" // ny: create the product
+
+	cbGiftPick    = "gp" // gp:<product id>: ask how many
+	cbGiftNext    = "gn" // gn: products chosen, on to the occasion
+	cbGiftClear   = "gc" // gc: start the choice again
+	cbGiftConfirm = "gy" // gy:<checkout token>
+
 )
+
+// cbArg is the kind of one argument of callback data, by its largest
+// value.
+type cbArg int
+
+const (
+	argID    cbArg = iota // a product, village or order id: at most maxID
+	argPage               // a page of a list: at most maxPage
+	argQty                // a quantity: at most maxQuantity
+	argIndex              // an index into a short list (categories, deliveries, yes/no)
+	argToken              // a checkout token: 16 hex digits
+	argLang               // a language code
+)
+
+// Bounds of callback arguments.
+const (
+	maxID   = 1 << 53 // ids as JSON numbers keep them exactly
+	maxPage = 10_000
+)
+
+// callbackKinds are the arguments of every kind of callback data. The
+// router routes exactly these kinds (a test checks it), and each fits
+// Telegram's 64 bytes with its largest arguments (a test checks that too).
+var callbackKinds = map[string][]cbArg{
+	cbMenu: nil, cbVillages: {argPage}, cbVillage: {argID, argPage}, cbCategories: nil,
+	cbCategory: {argIndex, argPage}, cbProduct: {argID, argQty}, cbSearch: nil, cbLanguage: {argLang}, cbHelp: nil,
+
+	cbAdd: {argID, argQty}, cbCart: nil, cbCartQty: {argID, argQty},
+
+	cbCheckout: nil, cbDelivery: {argIndex}, cbConfirm: {argToken}, cbAbort: nil,
+
+	cbMyOrders: nil, cbCancelAsk: {argID}, cbCancelOrder: {argID},
+
+	cbNewCategory: {argIndex}, cbNewGift: {argIndex}, cbNewCreate: nil,
+
+	cbGiftPick: {argID}, cbGiftNext: nil, cbGiftClear: nil, cbGiftConfirm: {argToken},
+}
 
 // maxCallbackData is Telegram's limit on callback_data, in bytes.
 const maxCallbackData = 64

@@ -13,27 +13,25 @@ import (
 // Cart limits: lines in a cart, and units of one product in it.
 const maxCartLines = 20
 
-// The cart's callbacks.
-const (
-	cbAdd     = "a"  // a:<product id>:<quantity>
-	cbCart    = "k"  // k
-	cbCartQty = "kq" // kq:<product id>:<quantity>; 0 removes the line
-)
-
 func cbAddData(id int64, qty int) string     { return cb(cbAdd, id, int64(qty)) }
 func cbCartQtyData(id int64, qty int) string { return cb(cbCartQty, id, int64(qty)) }
 
-// cartCount is how many units the cart holds.
-func (s *Session) cartCount() int {
+// Lines are the lines of a cart or of a gift order: at most one per
+// product, at most maxCartLines of them.
+type Lines []CartLine
+
+// units is how many units the lines hold.
+func (ls Lines) units() int {
 	n := 0
-	for _, l := range s.Cart {
+	for _, l := range ls {
 		n += l.Quantity
 	}
 	return n
 }
 
-func (s *Session) cartLine(productID int64) int {
-	for i, l := range s.Cart {
+// index is the position of productID's line, or -1.
+func (ls Lines) index(productID int64) int {
+	for i, l := range ls {
 		if l.ProductID == productID {
 			return i
 		}
@@ -41,20 +39,48 @@ func (s *Session) cartLine(productID int64) int {
 	return -1
 }
 
+// quantity is how many units of productID the lines hold.
+func (ls Lines) quantity(productID int64) int {
+	if i := ls.index(productID); i >= 0 {
+		return ls[i].Quantity
+	}
+	return 0
+}
+
+// set makes productID's line qty units (0 removes it), adding the line
+// when there is room; price, when not 0, is the price the user saw. It
+// reports false when the line is new and the lines are full.
+func (ls *Lines) set(productID int64, qty int, price catalog.Money) bool {
+	i := ls.index(productID)
+	switch {
+	case i >= 0 && qty == 0:
+		*ls = append((*ls)[:i], (*ls)[i+1:]...)
+	case i >= 0:
+		(*ls)[i].Quantity = qty
+		if price != 0 {
+			(*ls)[i].Price = price
+		}
+	case qty == 0:
+	case len(*ls) >= maxCartLines:
+		return false
+	default:
+		*ls = append(*ls, CartLine{ProductID: productID, Quantity: qty, Price: price})
+	}
+	return true
+}
+
+// cartCount is how many units the cart holds.
+func (s *Session) cartCount() int { return s.Cart.units() }
+
 // add puts qty units of product p in the cart (adding to a line already
 // there), remembering the price seen so that a change can be pointed out.
 // It returns the quantity the line ends with, or 0 when the cart is full.
 func (s *Session) add(p catalog.Product, qty int) int {
-	if i := s.cartLine(p.ID); i >= 0 {
-		s.Cart[i].Quantity = min(s.Cart[i].Quantity+qty, maxQuantity)
-		s.Cart[i].Price = p.Price
-		return s.Cart[i].Quantity
-	}
-	if len(s.Cart) >= maxCartLines {
+	n := min(s.Cart.quantity(p.ID)+qty, maxQuantity)
+	if !s.Cart.set(p.ID, n, p.Price) {
 		return 0
 	}
-	s.Cart = append(s.Cart, CartLine{ProductID: p.ID, Quantity: min(qty, maxQuantity), Price: p.Price})
-	return min(qty, maxQuantity)
+	return n
 }
 
 // addToCart is the product card's "add" button.
@@ -70,10 +96,7 @@ func (b *Bot) addToCart(ctx context.Context, r *Request) error {
 		r.Toast(b.msg.T(r.Lang, "product_sold_out"))
 		return b.showProduct(ctx, r, p, 1)
 	}
-	have := 0
-	if i := r.Session.cartLine(p.ID); i >= 0 {
-		have = r.Session.Cart[i].Quantity
-	}
+	have := r.Session.Cart.quantity(p.ID)
 	if have+qty > p.Stock {
 		r.Toast(b.msg.N(r.Lang, "cart_only_left", p.Stock))
 		return b.showProduct(ctx, r, p, max(1, min(qty, p.Stock-have)))
@@ -97,20 +120,26 @@ type cartLineView struct {
 // loadCart reads every cart line's product anew: prices, stock and
 // visibility always come from the database.
 func (b *Bot) loadCart(ctx context.Context, r *Request) ([]cartLineView, catalog.Money, error) {
+	return b.loadLines(ctx, r.Lang, r.Session.Cart)
+}
+
+// loadLines is loadCart for any lines (a gift order's too): each line as
+// it stands now, and the total of those that can be ordered.
+func (b *Bot) loadLines(ctx context.Context, lang string, lines Lines) ([]cartLineView, catalog.Money, error) {
 	var views []cartLineView
 	var total catalog.Money
-	for _, l := range r.Session.Cart {
+	for _, l := range lines {
 		p, err := b.catalog.Product(ctx, l.ProductID)
 		v := cartLineView{Line: l, Product: p}
 		switch {
 		case err == nil && !p.Visible, isNotFound(err):
-			v.Problem = b.msg.T(r.Lang, "cart_unavailable")
+			v.Problem = b.msg.T(lang, "cart_unavailable")
 		case err != nil:
 			return nil, 0, err
 		case p.Stock == 0:
-			v.Problem = b.msg.T(r.Lang, "product_sold_out")
+			v.Problem = b.msg.T(lang, "product_sold_out")
 		case p.Stock < l.Quantity:
-			v.Problem = b.msg.N(r.Lang, "cart_only_left", p.Stock)
+			v.Problem = b.msg.N(lang, "cart_only_left", p.Stock)
 		}
 		if err == nil && l.Price != 0 && p.Price != l.Price {
 			v.Changed = true
@@ -125,7 +154,7 @@ func (b *Bot) loadCart(ctx context.Context, r *Request) ([]cartLineView, catalog
 
 // cart shows the cart: lines, quantities (change, remove) and the total.
 func (b *Bot) cart(ctx context.Context, r *Request) error {
-	if r.Command != "" || r.Callback != nil && r.Session.Flow == "checkout" {
+	if r.Command != "" || r.Callback != nil && r.Session.Flow == flowCheckout {
 		r.Session.Leave()
 	}
 	return b.showCart(ctx, r)
@@ -199,22 +228,19 @@ func (b *Bot) cartLineText(lang string, n int, v cartLineView) string {
 
 // cartQty changes a cart line's quantity; 0 removes it.
 func (b *Bot) cartQty(ctx context.Context, r *Request) error {
-	id, ok1 := r.Data.ID(0, 1<<53)
+	id, ok1 := r.Data.ID(0, maxID)
 	qty, ok2 := r.Data.Int(1, maxQuantity)
 	if !ok1 || !ok2 {
 		return errStale
 	}
-	i := r.Session.cartLine(id)
-	if i < 0 {
+	if r.Session.Cart.index(id) < 0 {
 		return r.Session.stale()
 	}
+	r.Session.Cart.set(id, qty, 0)
 	if qty == 0 {
-		r.Session.Cart = append(r.Session.Cart[:i], r.Session.Cart[i+1:]...)
 		r.Toast(b.msg.T(r.Lang, "cart_removed"))
-	} else {
-		r.Session.Cart[i].Quantity = qty
 	}
-	if r.Session.Flow == "checkout" {
+	if r.Session.Flow == flowCheckout {
 		r.Session.Leave()
 	}
 	return b.showCart(ctx, r)

@@ -16,16 +16,26 @@ import (
 	"villagebot/orders"
 )
 
-// The checkout's callbacks.
-const (
-	cbCheckout = "co" // co: start checkout from the cart
-	cbDelivery = "cd" // cd:<delivery index>
-	cbConfirm  = "cc" // cc:<checkout token>
-	cbAbort    = "cx" // cx: leave checkout
-)
-
 // deliveries are the ways an order reaches a visitor, in button order.
 var deliveries = []orders.Delivery{orders.Pickup, orders.Hotel, orders.Shipping}
+
+// checkoutState is what the checkout has gathered so far.
+type checkoutState struct {
+	Name     string          `json:"name,omitempty"`
+	Phone    string          `json:"phone,omitempty"`
+	Delivery orders.Delivery `json:"delivery,omitempty"`
+	Address  string          `json:"address,omitempty"` // the hotel or the shipping address
+	// Token is the one the summary's confirm button carries.
+	Token string `json:"token,omitempty"`
+}
+
+// checkoutAnswers is the checkout's state, made when missing.
+func (s *Session) checkoutAnswers() *checkoutState {
+	if s.Checkout == nil {
+		s.Checkout = &checkoutState{}
+	}
+	return s.Checkout
+}
 
 var tokenRE = regexp.MustCompile(`^[0-9a-f]{16}$`)
 
@@ -44,7 +54,7 @@ func (b *Bot) checkout(ctx context.Context, r *Request) error {
 	if len(r.Session.Cart) == 0 {
 		return b.showCart(ctx, r)
 	}
-	r.Session.Enter("checkout", "name")
+	r.Session.Enter(flowCheckout, stepName)
 	if r.Callback != nil && r.Callback.Message != nil {
 		b.dropButtons(ctx, r, r.Callback.Message.MessageID)
 	}
@@ -86,8 +96,8 @@ func (b *Bot) checkoutName(ctx context.Context, r *Request) error {
 	if name == "" || utf8.RuneCountInString(name) > 100 {
 		return b.ask(ctx, r, b.msg.T(r.Lang, "bad_name"), nameKeyboard(r.Name))
 	}
-	r.Session.Set("name", name)
-	r.Session.Step = "phone"
+	r.Session.checkoutAnswers().Name = name
+	r.Session.Step = stepPhone
 	kb := tgbotapi.NewReplyKeyboard(tgbotapi.NewKeyboardButtonRow(tgbotapi.NewKeyboardButtonContact(b.msg.T(r.Lang, "btn_share_phone"))))
 	kb.OneTimeKeyboard = true
 	return b.ask(ctx, r, b.msg.T(r.Lang, "ask_phone"), kb)
@@ -105,7 +115,7 @@ func (b *Bot) checkoutPhone(ctx context.Context, r *Request) error {
 // contact takes a shared contact as the phone number; it must be the
 // user's own.
 func (b *Bot) contact(ctx context.Context, r *Request) error {
-	if r.Session.Flow != "checkout" || r.Session.Step != "phone" {
+	if !r.Session.at(flowCheckout, stepPhone) {
 		if r.Session.restarted() {
 			return errSessionLost // the "share my phone" button of a checkout the bot forgot
 		}
@@ -120,8 +130,8 @@ func (b *Bot) contact(ctx context.Context, r *Request) error {
 }
 
 func (b *Bot) gotPhone(ctx context.Context, r *Request, phone string) error {
-	r.Session.Set("phone", phone)
-	r.Session.Step = "delivery"
+	r.Session.checkoutAnswers().Phone = phone
+	r.Session.Step = stepDelivery
 	if err := b.ask(ctx, r, b.msg.T(r.Lang, "phone_ok", "Phone", esc(phone)), nil); err != nil {
 		return err
 	}
@@ -139,15 +149,15 @@ func (b *Bot) checkoutDelivery(ctx context.Context, r *Request) error {
 	if !ok {
 		return errStale
 	}
-	if r.Session.Flow != "checkout" || r.Session.Step != "delivery" {
+	if !r.Session.at(flowCheckout, stepDelivery) {
 		return r.Session.stale()
 	}
 	d := deliveries[i]
-	r.Session.Set("delivery", string(d))
+	r.Session.checkoutAnswers().Delivery = d
 	if d == orders.Pickup {
 		return b.summary(ctx, r)
 	}
-	r.Session.Step = "address"
+	r.Session.Step = stepAddress
 	return b.show(ctx, r, screen{text: b.msg.T(r.Lang, "ask_address_"+string(d)), buttons: [][]tgbotapi.InlineKeyboardButton{
 		{button(b.msg.T(r.Lang, "btn_cancel"), cbAbort)},
 	}})
@@ -159,7 +169,7 @@ func (b *Bot) checkoutAddress(ctx context.Context, r *Request) error {
 	if n := utf8.RuneCountInString(addr); n < 3 || n > 300 {
 		return b.ask(ctx, r, b.msg.T(r.Lang, "bad_address"), nil)
 	}
-	r.Session.Set("address", addr)
+	r.Session.checkoutAnswers().Address = addr
 	return b.summary(ctx, r)
 }
 
@@ -170,10 +180,9 @@ func (b *Bot) summary(ctx context.Context, r *Request) error {
 	if err != nil {
 		return err
 	}
-	r.Session.Step = "confirm"
-	token := newToken()
-	r.Session.Set("token", token)
-	d := r.Session.Data
+	r.Session.Step = stepConfirm
+	d := r.Session.checkoutAnswers()
+	d.Token = newToken()
 	var sb strings.Builder
 	sb.WriteString(b.msg.T(r.Lang, "summary_title") + "\n\n")
 	orderable := 0
@@ -184,14 +193,14 @@ func (b *Bot) summary(ctx context.Context, r *Request) error {
 		}
 	}
 	sb.WriteString("\n" + b.msg.T(r.Lang, "cart_total", "Total", total.String()) + "\n\n")
-	sb.WriteString("👤 " + esc(d["name"]) + "\n📞 " + esc(d["phone"]) + "\n")
-	sb.WriteString("🚚 " + b.msg.T(r.Lang, "delivery_"+d["delivery"]))
-	if d["address"] != "" && d["delivery"] != string(orders.Pickup) {
-		sb.WriteString(": " + esc(d["address"]))
+	sb.WriteString("👤 " + esc(d.Name) + "\n📞 " + esc(d.Phone) + "\n")
+	sb.WriteString(b.msg.T(r.Lang, "delivery_"+string(d.Delivery))) // the label has its own emoji
+	if d.Address != "" && d.Delivery != orders.Pickup {
+		sb.WriteString(": " + esc(d.Address))
 	}
 	var rows [][]tgbotapi.InlineKeyboardButton
 	if orderable == len(views) {
-		rows = append(rows, []tgbotapi.InlineKeyboardButton{button(b.msg.T(r.Lang, "btn_confirm", "Total", total.String()), cbConfirm+":"+token)})
+		rows = append(rows, []tgbotapi.InlineKeyboardButton{button(b.msg.T(r.Lang, "btn_confirm", "Total", total.String()), cbConfirm+":"+d.Token)})
 	} else {
 		sb.WriteString("\n\n" + b.msg.T(r.Lang, "summary_fix_cart"))
 	}
@@ -204,70 +213,61 @@ func (b *Bot) summary(ctx context.Context, r *Request) error {
 
 // confirm places the visitor's order from the summary's button.
 func (b *Bot) confirm(ctx context.Context, r *Request) error {
-	return b.confirmOrder(ctx, r, "checkout", &r.Session.Cart, b.saleRequest, b.placed, func(short *orders.ShortError) error {
-		return b.shortage(ctx, r, short)
+	token := ""
+	if r.Session.Checkout != nil {
+		token = r.Session.Checkout.Token
+	}
+	return b.confirmOrder(ctx, r, placing{
+		flow: flowCheckout, token: token, lines: &r.Session.Cart,
+		request: b.saleRequest,
+		done:    b.placed,
+		short:   func(short *orders.ShortError) error { return b.shortage(ctx, r, short) },
 	})
+}
+
+// placing is what confirming an order needs of its flow (the checkout or a
+// gift order).
+type placing struct {
+	flow  Flow
+	token string // the token of the flow's current summary; "" when none
+	lines *Lines // the lines to place; emptied once they are the order
+	// request is the order the flow's answers make, without its lines.
+	request func(r *Request, token string) orders.PlaceRequest
+	// done tells the user the order is in (created false: it was before).
+	done  func(ctx context.Context, r *Request, o orders.Order, created bool) error
+	short func(*orders.ShortError) error
 }
 
 // confirmOrder is the confirm button of a checkout or a gift order. It is
 // idempotent: the button carries the checkout token, which is stored with
 // the order under a unique constraint, so a double tap or a redelivered
 // update shows the order the first press made (done with created false).
-// A press whose token is not the session's current one is stale. The
-// order's lines are *lines; once they became the order, the flow ends and
-// they are emptied — but a late press of an old button leaves lines
-// gathered since alone.
-func (b *Bot) confirmOrder(ctx context.Context, r *Request, flow string, lines *[]CartLine,
-	request func(r *Request, token string) orders.PlaceRequest,
-	done func(ctx context.Context, r *Request, o orders.Order, created bool) error,
-	short func(*orders.ShortError) error,
-) error {
+// A press whose token is not the flow's current one is stale. Once the
+// lines became the order, the flow ends and they are emptied — but a late
+// press of an old button leaves lines gathered since alone.
+func (b *Bot) confirmOrder(ctx context.Context, r *Request, f placing) error {
 	if len(r.Data.Args) != 1 || !tokenRE.MatchString(r.Data.Args[0]) {
 		return errStale
 	}
 	token := r.Data.Args[0]
-	finish := func(o orders.Order, created bool) error {
-		if created || r.Session.Flow == flow && r.Session.Data["token"] == token {
-			r.Session.Leave()
-			*lines = nil
-		}
-		return done(ctx, r, o, created)
-	}
-	if r.Session.Flow != flow || r.Session.Step != "confirm" || r.Session.Data["token"] != token {
+	current := r.Session.at(f.flow, stepConfirm) && f.token == token
+	if !current {
 		// Not the press the flow waits for: one that placed its order
 		// already (a double tap) shows that order; any other is stale.
 		// The press the flow waits for goes to Place, which knows a used
 		// token by itself.
-		o, err := b.orders.ByToken(ctx, token)
-		switch {
-		case errors.Is(err, orders.ErrNotFound):
-			return r.Session.stale()
-		case err != nil:
-			return err
-		case o.CustomerID != r.UserID:
-			return errStale
-		}
-		return finish(o, false)
+		return b.confirmedBefore(ctx, r, f, token)
 	}
-	req := request(r, token)
-	for _, l := range *lines {
+	req := f.request(r, token)
+	for _, l := range *f.lines {
 		req.Lines = append(req.Lines, orders.LineRequest{ProductID: l.ProductID, Quantity: l.Quantity})
 	}
-	o, created, err := b.orders.Place(ctx, req)
-	if err != nil && isConnError(err) && ctx.Err() == nil {
-		// The connection broke (a restart, a failover, a terminated
-		// backend), perhaps after the commit: placing is idempotent by
-		// token, so ask once more, on a fresh connection. What this press
-		// committed is the user's new order either way.
-		b.log.Warn("placing an order: connection lost, trying again", "chat_id", r.ChatID, "err", err)
-		o, created, err = b.orders.Place(ctx, req)
-		created = created || err == nil
-	}
+	o, created, err := b.place(ctx, r, req)
 	var s *orders.ShortError
 	switch {
 	case errors.As(err, &s):
 		b.metrics.stockOut()
-		return short(s)
+		return f.short(s)
 	case errors.Is(err, orders.ErrForbidden):
 		return errStale
 	case errors.Is(err, orders.ErrInvalid):
@@ -279,20 +279,56 @@ func (b *Bot) confirmOrder(ctx context.Context, r *Request, flow string, lines *
 		b.metrics.placed(string(o.Kind))
 	}
 	b.nudgeNotifier()
-	return finish(o, created)
+	r.Session.Leave()
+	*f.lines = nil
+	return f.done(ctx, r, o, created)
+}
+
+// confirmedBefore answers a confirm press that is not the one the flow
+// waits for: the order its token placed, when it placed one, else stale.
+func (b *Bot) confirmedBefore(ctx context.Context, r *Request, f placing, token string) error {
+	o, err := b.orders.ByToken(ctx, token)
+	switch {
+	case errors.Is(err, orders.ErrNotFound):
+		return r.Session.stale()
+	case err != nil:
+		return err
+	case o.CustomerID != r.UserID:
+		return errStale
+	}
+	if r.Session.Flow == f.flow && f.token == token {
+		r.Session.Leave()
+		*f.lines = nil
+	}
+	return f.done(ctx, r, o, false)
+}
+
+// place places req, asking once more when the connection broke: placing
+// is idempotent by token, so what a press committed before the break is
+// found, and counts as made by this press.
+func (b *Bot) place(ctx context.Context, r *Request, req orders.PlaceRequest) (orders.Order, bool, error) {
+	o, created, err := b.orders.Place(ctx, req)
+	if err != nil && isConnError(err) && ctx.Err() == nil {
+		// A restart, a failover, a terminated backend, perhaps after the
+		// commit: ask again on a fresh connection.
+		b.log.Warn("placing an order: connection lost, trying again", "chat_id", r.ChatID, "err", err)
+		o, created, err = b.orders.Place(ctx, req)
+		created = created || err == nil
+	}
+	return o, created, err
 }
 
 // saleRequest is the order the checkout's answers and the cart make.
 func (b *Bot) saleRequest(r *Request, token string) orders.PlaceRequest {
-	d := r.Session.Data
+	d := r.Session.checkoutAnswers()
 	return orders.PlaceRequest{
 		Token:    token,
 		Kind:     orders.Sale,
 		Customer: r.customer(),
-		Contact:  d["name"],
-		Phone:    d["phone"],
-		Delivery: orders.Delivery(d["delivery"]),
-		Address:  d["address"],
+		Contact:  d.Name,
+		Phone:    d.Phone,
+		Delivery: d.Delivery,
+		Address:  d.Address,
 		Actor:    actor(r.UserID),
 	}
 }
@@ -346,7 +382,7 @@ func (b *Bot) abort(ctx context.Context, r *Request) error {
 	if err := b.ask(ctx, r, b.msg.T(r.Lang, "cancelled"), nil); err != nil {
 		return err
 	}
-	if flow != "checkout" {
+	if flow != flowCheckout {
 		return nil
 	}
 	// The cart comes as a new message, below the one just sent.

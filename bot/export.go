@@ -18,8 +18,8 @@ import (
 const maxExportBytes = 49 << 20
 
 // export is /export [gift|sale|all] [FROM [TO]] [xlsx|csv]: the orders
-// spreadsheet of SPEC §7 as a document; by default gift orders of the
-// current month as xlsx.
+// spreadsheet (the README's "Order export") as a document; by default gift
+// orders of the current month as xlsx.
 func (b *Bot) export(ctx context.Context, r *Request, me catalog.Staff) error {
 	kind, format := "gift", "xlsx"
 	var dates []string

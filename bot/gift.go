@@ -14,13 +14,27 @@ import (
 	"villagebot/orders"
 )
 
-// The /gift flow's callbacks.
-const (
-	cbGiftPick    = "gp" // gp:<product id>: ask how many
-	cbGiftNext    = "gn" // gn: products chosen, on to the occasion
-	cbGiftClear   = "gc" // gc: start the choice again
-	cbGiftConfirm = "gy" // gy:<checkout token>
-)
+// giftState is what the /gift flow has gathered so far.
+type giftState struct {
+	Lines Lines `json:"lines,omitempty"`
+	// Product is the product whose quantity the qty step asks for.
+	Product   int64  `json:"product,omitempty"`
+	Occasion  string `json:"occasion,omitempty"`
+	Recipient string `json:"recipient,omitempty"`
+	Country   string `json:"country,omitempty"`
+	Date      string `json:"date,omitempty"` // YYYY-MM-DD, in the office's time zone
+	Notes     string `json:"notes,omitempty"`
+	// Token is the one the summary's confirm button carries.
+	Token string `json:"token,omitempty"`
+}
+
+// giftAnswers is the gift flow's state, made when missing.
+func (s *Session) giftAnswers() *giftState {
+	if s.GiftOrder == nil {
+		s.GiftOrder = &giftState{}
+	}
+	return s.GiftOrder
+}
 
 // gift is /gift: a guided gift order for a delegation — gift-eligible
 // products and quantities, occasion, recipient, country, date needed,
@@ -29,8 +43,7 @@ func (b *Bot) gift(ctx context.Context, r *Request, me catalog.Staff) error {
 	if r.Args != "" {
 		return b.usage(r, "gift")
 	}
-	r.Session.Enter("gift", "products")
-	r.Session.Gift = nil
+	r.Session.Enter(flowGift, stepProducts)
 	return b.giftProducts(ctx, r)
 }
 
@@ -57,9 +70,9 @@ func (b *Bot) giftProducts(ctx context.Context, r *Request) error {
 		r.Session.Leave()
 		return b.send(ctx, r, b.msg.T(r.Lang, "gift_none_eligible"), nil)
 	}
-	if len(r.Session.Gift) > 0 {
+	if chosen := r.Session.giftAnswers().Lines; len(chosen) > 0 {
 		sb.WriteString("\n" + b.msg.T(r.Lang, "gift_chosen") + "\n")
-		for _, l := range r.Session.Gift {
+		for _, l := range chosen {
 			name := strconv.FormatInt(l.ProductID, 10)
 			for _, p := range all {
 				if p.ID == l.ProductID {
@@ -78,11 +91,11 @@ func (b *Bot) giftProducts(ctx context.Context, r *Request) error {
 
 // giftPick asks how many units of the pressed product to give.
 func (b *Bot) giftPick(ctx context.Context, r *Request, me catalog.Staff) error {
-	id, ok := r.Data.ID(0, 1<<53)
+	id, ok := r.Data.ID(0, maxID)
 	if !ok {
 		return errStale
 	}
-	if r.Session.Flow != "gift" || r.Session.Step != "products" && r.Session.Step != "qty" {
+	if !r.Session.at(flowGift, stepProducts) && !r.Session.at(flowGift, stepQty) {
 		return r.Session.stale()
 	}
 	p, err := b.catalog.Product(ctx, id)
@@ -92,138 +105,169 @@ func (b *Bot) giftPick(ctx context.Context, r *Request, me catalog.Staff) error 
 	if !p.Gift || !p.Visible {
 		return catalog.ErrNotFound
 	}
-	r.Session.Step = "qty"
-	r.Session.Set("product", strconv.FormatInt(p.ID, 10))
+	r.Session.Step = stepQty
+	r.Session.giftAnswers().Product = p.ID
 	return b.send(ctx, r, b.msg.T(r.Lang, "gift_ask_qty", "Name", esc(p.Name.Get(r.Lang)), "Stock", p.Stock), nil)
 }
 
 func (b *Bot) giftClear(ctx context.Context, r *Request, me catalog.Staff) error {
-	if r.Session.Flow != "gift" {
+	if r.Session.Flow != flowGift {
 		return r.Session.stale()
 	}
-	r.Session.Gift = nil
-	r.Session.Step = "products"
+	r.Session.giftAnswers().Lines = nil
+	r.Session.Step = stepProducts
 	return b.giftProducts(ctx, r)
 }
 
 func (b *Bot) giftNext(ctx context.Context, r *Request, me catalog.Staff) error {
-	if r.Session.Flow != "gift" || len(r.Session.Gift) == 0 {
+	if r.Session.Flow != flowGift || len(r.Session.giftAnswers().Lines) == 0 {
 		return r.Session.stale()
 	}
-	r.Session.Step = "occasion"
+	r.Session.Step = stepOccasion
 	if r.Callback != nil && r.Callback.Message != nil {
 		b.dropButtons(ctx, r, r.Callback.Message.MessageID)
 	}
 	return b.send(ctx, r, b.msg.T(r.Lang, "gift_ask_occasion"), nil)
 }
 
-// giftStep takes the text answers of the gift flow.
-func (b *Bot) giftStep(ctx context.Context, r *Request, me catalog.Staff) error {
-	s := r.Session
+// giftQty takes how many units of the product picked to give; 0 takes
+// it out of the choice.
+func (b *Bot) giftQty(ctx context.Context, r *Request, me catalog.Staff) error {
 	text := cleanLine(r.Text, 3000)
-	switch s.Step {
-	case "qty":
-		n, err := strconv.Atoi(text)
-		id, _ := strconv.ParseInt(s.Data["product"], 10, 64)
-		if err != nil || n < 0 || n > 999 || text != strconv.Itoa(n) {
-			return refuse(b.msg.T(r.Lang, "gift_bad_qty"))
-		}
-		i := -1
-		for j, l := range s.Gift {
-			if l.ProductID == id {
-				i = j
-			}
-		}
-		switch {
-		case n == 0 && i >= 0:
-			s.Gift = append(s.Gift[:i], s.Gift[i+1:]...)
-		case n > 0 && i >= 0:
-			s.Gift[i].Quantity = n
-		case n > 0 && len(s.Gift) < maxCartLines:
-			s.Gift = append(s.Gift, CartLine{ProductID: id, Quantity: n})
-		}
-		s.Step = "products"
-		return b.giftProducts(ctx, r)
-	case "occasion", "recipient", "country":
-		if text == "" || utf8.RuneCountInString(text) > 200 {
-			return refuse(b.msg.T(r.Lang, "gift_bad_text"))
-		}
-		s.Set(s.Step, text)
-		s.Step = map[string]string{"occasion": "recipient", "recipient": "country", "country": "date"}[s.Step]
-		return b.send(ctx, r, b.msg.T(r.Lang, "gift_ask_"+s.Step), nil)
-	case "date":
-		d, err := time.ParseInLocation("2006-01-02", text, b.loc)
-		today := time.Now().In(b.loc).Truncate(24 * time.Hour)
-		if err != nil || d.Before(time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, b.loc)) || d.Year() > today.Year()+5 {
-			return refuse(b.msg.T(r.Lang, "gift_bad_date"))
-		}
-		s.Set("date", d.Format("2006-01-02"))
-		s.Step = "notes"
-		return b.send(ctx, r, b.msg.T(r.Lang, "gift_ask_notes"), nil)
-	case "notes":
-		if text == "" || utf8.RuneCountInString(text) > 1000 {
-			return refuse(b.msg.T(r.Lang, "gift_bad_text"))
-		}
-		if text != "-" {
-			s.Set("notes", text)
-		}
-		return b.giftSummary(ctx, r)
+	n, err := strconv.Atoi(text)
+	if err != nil || n < 0 || n > 999 || text != strconv.Itoa(n) {
+		return refuse(b.msg.T(r.Lang, "gift_bad_qty"))
 	}
+	g := r.Session.giftAnswers()
+	g.Lines.set(g.Product, n, 0) // a full choice takes no new product
+	r.Session.Step = stepProducts
+	return b.giftProducts(ctx, r)
+}
+
+// giftOccasion, giftRecipient and giftCountry take the short texts of the
+// gift order, one after the other.
+func (b *Bot) giftOccasion(ctx context.Context, r *Request, me catalog.Staff) error {
+	return b.giftText(ctx, r, func(g *giftState, s string) { g.Occasion = s }, stepRecipient)
+}
+
+func (b *Bot) giftRecipient(ctx context.Context, r *Request, me catalog.Staff) error {
+	return b.giftText(ctx, r, func(g *giftState, s string) { g.Recipient = s }, stepCountry)
+}
+
+func (b *Bot) giftCountry(ctx context.Context, r *Request, me catalog.Staff) error {
+	return b.giftText(ctx, r, func(g *giftState, s string) { g.Country = s }, stepDate)
+}
+
+// giftText takes a short text answer with set and asks the next step's
+// question.
+func (b *Bot) giftText(ctx context.Context, r *Request, set func(*giftState, string), next Step) error {
+	text := cleanLine(r.Text, 3000)
+	if text == "" || utf8.RuneCountInString(text) > 200 {
+		return refuse(b.msg.T(r.Lang, "gift_bad_text"))
+	}
+	set(r.Session.giftAnswers(), text)
+	r.Session.Step = next
+	return b.send(ctx, r, b.msg.T(r.Lang, "gift_ask_"+string(next)), nil)
+}
+
+// giftDate takes the date the gift is needed by: today or later, within
+// five years.
+func (b *Bot) giftDate(ctx context.Context, r *Request, me catalog.Staff) error {
+	text := cleanLine(r.Text, 3000)
+	d, err := time.ParseInLocation("2006-01-02", text, b.loc)
+	now := time.Now().In(b.loc)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, b.loc)
+	if err != nil || d.Before(today) || d.Year() > today.Year()+5 {
+		return refuse(b.msg.T(r.Lang, "gift_bad_date"))
+	}
+	r.Session.giftAnswers().Date = d.Format("2006-01-02")
+	r.Session.Step = stepNotes
+	return b.send(ctx, r, b.msg.T(r.Lang, "gift_ask_notes"), nil)
+}
+
+// giftNotes takes the notes ("-" for none) and shows the summary.
+func (b *Bot) giftNotes(ctx context.Context, r *Request, me catalog.Staff) error {
+	text := cleanLine(r.Text, 3000)
+	if text == "" || utf8.RuneCountInString(text) > 1000 {
+		return refuse(b.msg.T(r.Lang, "gift_bad_text"))
+	}
+	if text != "-" {
+		r.Session.giftAnswers().Notes = text
+	}
+	return b.giftSummary(ctx, r)
+}
+
+// useButtons answers text sent at a step that waits for a button press.
+func (b *Bot) useButtons(ctx context.Context, r *Request, me catalog.Staff) error {
 	return refuse(b.msg.T(r.Lang, "np_use_buttons"))
 }
 
+// giftSummary shows the gift order as it will be placed, with a confirm
+// button carrying a fresh token. Prices are the catalog's now: the value
+// of the gift.
 func (b *Bot) giftSummary(ctx context.Context, r *Request) error {
-	s := r.Session
-	s.Step = "confirm"
-	token := newToken()
-	s.Set("token", token)
+	g := r.Session.giftAnswers()
+	views, _, err := b.loadLines(ctx, r.Lang, g.Lines)
+	if err != nil {
+		return err
+	}
+	r.Session.Step = stepConfirm
+	g.Token = newToken()
 	var sb strings.Builder
 	sb.WriteString(b.msg.T(r.Lang, "gift_summary") + "\n\n")
 	var total catalog.Money
-	for _, l := range s.Gift {
-		p, err := b.catalog.Product(ctx, l.ProductID)
-		if err != nil {
-			return err
+	for _, v := range views {
+		if v.Product.ID == 0 {
+			return catalog.ErrNotFound // a product of the choice is gone
 		}
-		total += p.Price * catalog.Money(l.Quantity)
-		sb.WriteString(fmt.Sprintf("• %s × %d — ¥%s\n", esc(p.Name.Get(r.Lang)), l.Quantity, (p.Price * catalog.Money(l.Quantity)).String()))
+		line := v.Product.Price * catalog.Money(v.Line.Quantity)
+		total += line
+		sb.WriteString(fmt.Sprintf("• %s × %d — ¥%s\n", esc(v.Product.Name.Get(r.Lang)), v.Line.Quantity, line.String()))
 	}
 	sb.WriteString(b.msg.T(r.Lang, "cart_total", "Total", total.String()) + "\n\n")
-	sb.WriteString(b.msg.T(r.Lang, "gift_details", "Occasion", esc(s.Data["occasion"]), "Recipient", esc(s.Data["recipient"]),
-		"Country", esc(s.Data["country"]), "Date", s.Data["date"]))
-	if s.Data["notes"] != "" {
-		sb.WriteString("\n📝 " + esc(s.Data["notes"]))
+	sb.WriteString(b.msg.T(r.Lang, "gift_details", "Occasion", esc(g.Occasion), "Recipient", esc(g.Recipient),
+		"Country", esc(g.Country), "Date", g.Date))
+	if g.Notes != "" {
+		sb.WriteString("\n📝 " + esc(g.Notes))
 	}
 	return b.send(ctx, r, fit(sb.String(), "", maxText), [][]tgbotapi.InlineKeyboardButton{
-		{button(b.msg.T(r.Lang, "gift_confirm"), cbGiftConfirm+":"+token)},
+		{button(b.msg.T(r.Lang, "gift_confirm"), cbGiftConfirm+":"+g.Token)},
 		{button(b.msg.T(r.Lang, "btn_cancel"), cbAbort)},
 	})
 }
 
-// giftConfirm places the gift order, idempotently like a sale.
+// giftConfirm places the gift order, idempotently like a sale. When a
+// line runs short the choice stays, to adjust.
 func (b *Bot) giftConfirm(ctx context.Context, r *Request, me catalog.Staff) error {
-	return b.confirmOrder(ctx, r, "gift", &r.Session.Gift, b.giftRequest, b.giftPlaced, func(short *orders.ShortError) error {
-		if err := b.shortage(ctx, r, short); err != nil {
-			return err
-		}
-		r.Session.Enter("gift", "products") // the choice stays, to adjust
-		return nil
+	g := r.Session.giftAnswers()
+	return b.confirmOrder(ctx, r, placing{
+		flow: flowGift, token: g.Token, lines: &g.Lines,
+		request: b.giftRequest,
+		done:    b.giftPlaced,
+		short: func(short *orders.ShortError) error {
+			if err := b.shortage(ctx, r, short); err != nil {
+				return err
+			}
+			r.Session.Enter(flowGift, stepProducts)
+			r.Session.giftAnswers().Lines = g.Lines
+			return nil
+		},
 	})
 }
 
 // giftRequest is the gift order the flow's answers make.
 func (b *Bot) giftRequest(r *Request, token string) orders.PlaceRequest {
-	s := r.Session
-	needed, _ := time.ParseInLocation("2006-01-02", s.Data["date"], b.loc)
+	g := r.Session.giftAnswers()
+	needed, _ := time.ParseInLocation("2006-01-02", g.Date, b.loc)
 	return orders.PlaceRequest{
 		Token:     token,
 		Kind:      orders.Gift,
 		Customer:  r.customer(),
-		Occasion:  s.Data["occasion"],
-		Recipient: s.Data["recipient"],
-		Country:   s.Data["country"],
+		Occasion:  g.Occasion,
+		Recipient: g.Recipient,
+		Country:   g.Country,
 		NeededBy:  &needed,
-		Notes:     s.Data["notes"],
+		Notes:     g.Notes,
 		Actor:     actor(r.UserID),
 	}
 }

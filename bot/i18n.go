@@ -10,41 +10,42 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
+
+	"villagebot/catalog"
 )
 
 //go:embed locales/*.toml
 var localeFiles embed.FS
-
-// Languages the bot speaks completely, in the order /language lists them.
-var Languages = []string{"zh", "en", "ru"}
-
-// languageNames are shown on the /language buttons, each in itself.
-var languageNames = map[string]string{"zh": "中文", "en": "English", "ru": "Русский"}
 
 // Messages holds the message catalogues of every language.
 type Messages struct {
 	bundle     *i18n.Bundle
 	localizers map[string]*i18n.Localizer
 	fallback   string
+	// log is where a missing message is reported; bot.New sets it to the
+	// bot's logger.
+	log *slog.Logger
 	// plain holds messages without data once rendered, by lang and id:
 	// most of a screen's text and buttons, on every update.
 	plain sync.Map
 }
 
-// LoadMessages reads the embedded catalogues; fallback is the language used
-// when a user's Telegram language is not supported.
+// LoadMessages reads the embedded catalogues, one file per language of
+// catalog.Languages (each names its language in itself as language_name);
+// fallback is the language used when a user's Telegram language is not
+// supported.
 func LoadMessages(fallback string) (*Messages, error) {
 	b := i18n.NewBundle(language.English)
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
-	m := &Messages{bundle: b, localizers: map[string]*i18n.Localizer{}, fallback: fallback}
-	for _, lang := range Languages {
+	m := &Messages{bundle: b, localizers: map[string]*i18n.Localizer{}, fallback: fallback, log: slog.Default()}
+	for _, lang := range catalog.Languages {
 		if _, err := b.LoadMessageFileFS(localeFiles, "locales/"+lang+".toml"); err != nil {
 			return nil, fmt.Errorf("messages: %w", err)
 		}
 		m.localizers[lang] = i18n.NewLocalizer(b, lang, "en")
 	}
 	if !m.Supported(fallback) {
-		return nil, fmt.Errorf("messages: default language %q is not one of %s", fallback, strings.Join(Languages, ", "))
+		return nil, fmt.Errorf("messages: default language %q is not one of %s", fallback, strings.Join(catalog.Languages, ", "))
 	}
 	return m, nil
 }
@@ -108,7 +109,7 @@ func (m *Messages) render(lang, id string, count any, kv []any) (string, bool) {
 	}
 	s, err := l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data, PluralCount: count})
 	if err != nil {
-		slog.Error("message missing", "id", id, "lang", lang, "err", err)
+		m.log.Error("message missing", "id", id, "lang", lang, "err", err)
 		return id, false
 	}
 	return s, true

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/BurntSushi/toml"
+
+	"villagebot/catalog"
 )
 
 // Every language has every message the English catalogue has, and no
@@ -28,7 +30,7 @@ func TestEveryLanguageIsComplete(t *testing.T) {
 		return ks
 	}
 	en := keys("en")
-	for _, lang := range Languages {
+	for _, lang := range catalog.Languages {
 		got := keys(lang)
 		for _, k := range en {
 			if !slices.Contains(got, k) {

@@ -23,7 +23,7 @@ func (b *Bot) importCmd(ctx context.Context, r *Request, me catalog.Staff) error
 	if r.Message.Document != nil {
 		return b.importFile(ctx, r, me)
 	}
-	r.Session.Enter("import", "wait")
+	r.Session.Enter(flowImport, stepWait)
 	return b.send(ctx, r, b.msg.T(r.Lang, "import_send"), nil)
 }
 

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"slices"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -12,8 +11,8 @@ import (
 // language shows the language picker.
 func (b *Bot) language(ctx context.Context, r *Request) error {
 	var row []tgbotapi.InlineKeyboardButton
-	for _, l := range Languages {
-		row = append(row, button(languageNames[l], cbLanguageData(l)))
+	for _, l := range catalog.Languages {
+		row = append(row, button(b.msg.T(l, "language_name"), cbLanguageData(l)))
 	}
 	return b.show(ctx, r, screen{text: b.msg.T(r.Lang, "language_prompt"), buttons: [][]tgbotapi.InlineKeyboardButton{row, b.menuRow(r.Lang)}})
 }
@@ -25,7 +24,7 @@ func (b *Bot) setLanguage(ctx context.Context, r *Request) error {
 		return b.language(ctx, r)
 	}
 	lang := r.Data.Args[0]
-	if len(r.Data.Args) != 1 || !slices.Contains(Languages, lang) {
+	if len(r.Data.Args) != 1 || !b.msg.Supported(lang) {
 		return errStale
 	}
 	r.Session.Lang, r.Lang = lang, lang
@@ -51,7 +50,7 @@ func (b *Bot) cancel(ctx context.Context, r *Request) error {
 	if r.Session.Flow == "" {
 		key = "nothing_to_cancel"
 	}
-	wasCheckout := r.Session.Flow == "checkout"
+	wasCheckout := r.Session.Flow == flowCheckout
 	r.Session.Leave()
 	if wasCheckout {
 		// Take the checkout's reply keyboard (share my phone) away.

@@ -11,13 +11,6 @@ import (
 	"villagebot/orders"
 )
 
-// The callbacks of a visitor's own orders.
-const (
-	cbMyOrders    = "o"  // o
-	cbCancelAsk   = "ox" // ox:<order number>: ask to confirm
-	cbCancelOrder = "oy" // oy:<order number>: cancel it
-)
-
 // ordersShown is how many of their orders /orders lists.
 const ordersShown = 5
 
@@ -47,7 +40,7 @@ func (b *Bot) myOrders(ctx context.Context, r *Request) error {
 		}
 	}
 	rows = append(rows, b.menuRow(r.Lang))
-	return b.show(ctx, r, screen{text: sb.String(), buttons: rows})
+	return b.show(ctx, r, screen{text: strings.TrimRight(sb.String(), "\n"), buttons: rows})
 }
 
 // orderText is an order's number, date, status, lines and total.
@@ -79,7 +72,7 @@ func (b *Bot) cancelAsk(ctx context.Context, r *Request) error {
 // cancelOrder cancels the user's own order while it is still placed; its
 // stock goes back on sale.
 func (b *Bot) cancelOrder(ctx context.Context, r *Request) error {
-	n, ok := r.Data.ID(0, 1<<53)
+	n, ok := r.Data.ID(0, maxID)
 	if !ok {
 		return errStale
 	}
@@ -102,7 +95,7 @@ func (b *Bot) cancelOrder(ctx context.Context, r *Request) error {
 // ownOrder reads the order a callback names, refusing anyone else's as
 // if it did not exist.
 func (b *Bot) ownOrder(ctx context.Context, r *Request) (orders.Order, error) {
-	n, ok := r.Data.ID(0, 1<<53)
+	n, ok := r.Data.ID(0, maxID)
 	if !ok {
 		return orders.Order{}, errStale
 	}

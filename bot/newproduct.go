@@ -12,12 +12,26 @@ import (
 	"villagebot/catalog"
 )
 
-// The /newproduct flow's callbacks.
-const (
-	cbNewCategory = "nc" // nc:<category index>
-	cbNewGift     = "ng" // ng:<0|1>
-	cbNewCreate   = "ny" // ny: create the product
-)
+// newProductState is the product the /newproduct flow has gathered so far.
+type newProductState struct {
+	Village  string           `json:"village,omitempty"` // its code
+	SKU      string           `json:"sku,omitempty"`
+	Category catalog.Category `json:"category,omitempty"`
+	Name     string           `json:"name,omitempty"` // in the user's language
+	Unit     string           `json:"unit,omitempty"`
+	Price    catalog.Money    `json:"price,omitempty"`
+	Stock    int              `json:"stock,omitempty"`
+	Gift     bool             `json:"gift,omitempty"`
+	Story    string           `json:"story,omitempty"`
+}
+
+// draftAnswers is the new product's state, made when missing.
+func (s *Session) draftAnswers() *newProductState {
+	if s.NewProduct == nil {
+		s.NewProduct = &newProductState{}
+	}
+	return s.NewProduct
+}
 
 // newProduct is /newproduct: a guided flow for a new product of the
 // coordinator's village (office staff name the village first). Each answer
@@ -26,10 +40,10 @@ func (b *Bot) newProduct(ctx context.Context, r *Request, me catalog.Staff) erro
 	if r.Args != "" {
 		return b.usage(r, "newproduct")
 	}
-	r.Session.Enter("newproduct", "village")
+	r.Session.Enter(flowNewProduct, stepVillage)
 	if me.Role == catalog.Coordinator {
-		r.Session.Set("village", me.VillageCode)
-		r.Session.Step = "sku"
+		r.Session.draftAnswers().Village = me.VillageCode
+		r.Session.Step = stepSKU
 		return b.send(ctx, r, b.msg.T(r.Lang, "np_ask_sku"), nil)
 	}
 	vs, err := b.catalog.Villages(ctx)
@@ -43,87 +57,112 @@ func (b *Bot) newProduct(ctx context.Context, r *Request, me catalog.Staff) erro
 	return b.send(ctx, r, b.msg.T(r.Lang, "np_ask_village", "Codes", esc(strings.Join(codes, ", "))), nil)
 }
 
-// newProductStep takes the text answer of the current step.
-func (b *Bot) newProductStep(ctx context.Context, r *Request, me catalog.Staff) error {
-	s := r.Session
-	text := cleanLine(r.Text, 3000)
-	skip := text == "-"
-	switch s.Step {
-	case "village":
-		v, err := b.catalog.VillageByCode(ctx, strings.ToLower(text))
-		if errors.Is(err, catalog.ErrNotFound) || err == nil && !me.CanManage(v.ID) {
-			return refuse(b.msg.T(r.Lang, "unknown_village", "Code", esc(truncateRunes(text, 32))))
-		}
-		if err != nil {
-			return err
-		}
-		s.Set("village", v.Code)
-		s.Step = "sku"
-		return b.send(ctx, r, b.msg.T(r.Lang, "np_ask_sku"), nil)
-	case "sku":
-		if !skuRE.MatchString(text) {
-			return refuse(b.msg.T(r.Lang, "np_bad_sku"))
-		}
-		if _, err := b.catalog.ProductBySKU(ctx, text); err == nil {
-			return refuse(b.msg.T(r.Lang, "np_sku_taken", "SKU", esc(text)))
-		} else if !errors.Is(err, catalog.ErrNotFound) {
-			return err
-		}
-		s.Set("sku", text)
-		s.Step = "category"
-		var rows [][]tgbotapi.InlineKeyboardButton
-		var row []tgbotapi.InlineKeyboardButton
-		for i, c := range catalog.Categories {
-			row = append(row, button(b.categoryName(r.Lang, c), cb(cbNewCategory, int64(i))))
-			if len(row) == 2 {
-				rows, row = append(rows, row), nil
-			}
-		}
-		return b.send(ctx, r, b.msg.T(r.Lang, "np_ask_category"), rows)
-	case "name":
-		if text == "" || skip || utf8.RuneCountInString(text) > 200 {
-			return refuse(b.msg.T(r.Lang, "np_bad_name"))
-		}
-		s.Set("name", text)
-		s.Step = "unit"
-		return b.send(ctx, r, b.msg.T(r.Lang, "np_ask_unit"), nil)
-	case "unit":
-		if utf8.RuneCountInString(text) > 50 || text == "" {
-			return refuse(b.msg.T(r.Lang, "np_bad_unit"))
-		}
-		if !skip {
-			s.Set("unit", text)
-		}
-		s.Step = "price"
-		return b.send(ctx, r, b.msg.T(r.Lang, "np_ask_price"), nil)
-	case "price":
-		p, err := catalog.ParseYuan(text)
-		if err != nil || p > catalog.MaxPrice {
-			return refuse(b.msg.T(r.Lang, "np_bad_price"))
-		}
-		s.Set("price", strconv.FormatInt(int64(p), 10))
-		s.Step = "stock"
-		return b.send(ctx, r, b.msg.T(r.Lang, "np_ask_stock"), nil)
-	case "stock":
-		n, err := strconv.Atoi(text)
-		if err != nil || n < 0 || n > maxStock || text != strconv.Itoa(n) {
-			return refuse(b.msg.T(r.Lang, "np_bad_stock"))
-		}
-		s.Set("stock", text)
-		s.Step = "gift"
-		return b.send(ctx, r, b.msg.T(r.Lang, "np_ask_gift"), [][]tgbotapi.InlineKeyboardButton{{
-			button(b.msg.T(r.Lang, "yes"), cb(cbNewGift, 1)), button(b.msg.T(r.Lang, "no"), cb(cbNewGift, 0)),
-		}})
-	case "story":
-		if utf8.RuneCountInString(text) > 2000 || text == "" {
-			return refuse(b.msg.T(r.Lang, "np_bad_story"))
-		}
-		if !skip {
-			s.Set("story", text)
-		}
-		return b.newProductSummary(ctx, r)
+// npText is the text answer to a step of /newproduct, cleaned; "-" skips
+// an optional answer.
+func npText(r *Request) (text string, skip bool) {
+	text = cleanLine(r.Text, 3000)
+	return text, text == "-"
+}
+
+// newProductVillage takes the village code (office staff only get asked).
+func (b *Bot) newProductVillage(ctx context.Context, r *Request, me catalog.Staff) error {
+	text, _ := npText(r)
+	v, err := b.catalog.VillageByCode(ctx, strings.ToLower(text))
+	if errors.Is(err, catalog.ErrNotFound) || err == nil && !me.CanManage(v.ID) {
+		return refuse(b.msg.T(r.Lang, "unknown_village", "Code", esc(truncateRunes(text, 32))))
 	}
-	return refuse(b.msg.T(r.Lang, "np_use_buttons"))
+	if err != nil {
+		return err
+	}
+	r.Session.draftAnswers().Village = v.Code
+	r.Session.Step = stepSKU
+	return b.send(ctx, r, b.msg.T(r.Lang, "np_ask_sku"), nil)
+}
+
+// newProductSKU takes the SKU, which must be free, and asks the category.
+func (b *Bot) newProductSKU(ctx context.Context, r *Request, me catalog.Staff) error {
+	text, _ := npText(r)
+	if !skuRE.MatchString(text) {
+		return refuse(b.msg.T(r.Lang, "np_bad_sku"))
+	}
+	if _, err := b.catalog.ProductBySKU(ctx, text); err == nil {
+		return refuse(b.msg.T(r.Lang, "np_sku_taken", "SKU", esc(text)))
+	} else if !errors.Is(err, catalog.ErrNotFound) {
+		return err
+	}
+	r.Session.draftAnswers().SKU = text
+	r.Session.Step = stepCategory
+	var rows [][]tgbotapi.InlineKeyboardButton
+	var row []tgbotapi.InlineKeyboardButton
+	for i, c := range catalog.Categories {
+		row = append(row, button(b.categoryName(r.Lang, c), cb(cbNewCategory, int64(i))))
+		if len(row) == 2 {
+			rows, row = append(rows, row), nil
+		}
+	}
+	return b.send(ctx, r, b.msg.T(r.Lang, "np_ask_category"), rows)
+}
+
+// newProductName takes the product's name in the user's language.
+func (b *Bot) newProductName(ctx context.Context, r *Request, me catalog.Staff) error {
+	text, skip := npText(r)
+	if text == "" || skip || utf8.RuneCountInString(text) > 200 {
+		return refuse(b.msg.T(r.Lang, "np_bad_name"))
+	}
+	r.Session.draftAnswers().Name = text
+	r.Session.Step = stepUnit
+	return b.send(ctx, r, b.msg.T(r.Lang, "np_ask_unit"), nil)
+}
+
+// newProductUnit takes the unit sold ("-": none).
+func (b *Bot) newProductUnit(ctx context.Context, r *Request, me catalog.Staff) error {
+	text, skip := npText(r)
+	if utf8.RuneCountInString(text) > 50 || text == "" {
+		return refuse(b.msg.T(r.Lang, "np_bad_unit"))
+	}
+	if !skip {
+		r.Session.draftAnswers().Unit = text
+	}
+	r.Session.Step = stepPrice
+	return b.send(ctx, r, b.msg.T(r.Lang, "np_ask_price"), nil)
+}
+
+// newProductPrice takes the price in yuan.
+func (b *Bot) newProductPrice(ctx context.Context, r *Request, me catalog.Staff) error {
+	text, _ := npText(r)
+	p, err := catalog.ParseYuan(text)
+	if err != nil || p > catalog.MaxPrice {
+		return refuse(b.msg.T(r.Lang, "np_bad_price"))
+	}
+	r.Session.draftAnswers().Price = p
+	r.Session.Step = stepStock
+	return b.send(ctx, r, b.msg.T(r.Lang, "np_ask_stock"), nil)
+}
+
+// newProductStock takes the units in stock and asks whether it is a gift.
+func (b *Bot) newProductStock(ctx context.Context, r *Request, me catalog.Staff) error {
+	text, _ := npText(r)
+	n, err := strconv.Atoi(text)
+	if err != nil || n < 0 || n > maxStock || text != strconv.Itoa(n) {
+		return refuse(b.msg.T(r.Lang, "np_bad_stock"))
+	}
+	r.Session.draftAnswers().Stock = n
+	r.Session.Step = stepGiftMark
+	return b.send(ctx, r, b.msg.T(r.Lang, "np_ask_gift"), [][]tgbotapi.InlineKeyboardButton{{
+		button(b.msg.T(r.Lang, "yes"), cb(cbNewGift, 1)), button(b.msg.T(r.Lang, "no"), cb(cbNewGift, 0)),
+	}})
+}
+
+// newProductStory takes the story ("-": none) and shows the summary.
+func (b *Bot) newProductStory(ctx context.Context, r *Request, me catalog.Staff) error {
+	text, skip := npText(r)
+	if utf8.RuneCountInString(text) > 2000 || text == "" {
+		return refuse(b.msg.T(r.Lang, "np_bad_story"))
+	}
+	if !skip {
+		r.Session.draftAnswers().Story = text
+	}
+	return b.newProductSummary(ctx, r)
 }
 
 // newProductCategory and newProductGift take the answers given by button.
@@ -132,11 +171,11 @@ func (b *Bot) newProductCategory(ctx context.Context, r *Request, me catalog.Sta
 	if !ok {
 		return errStale
 	}
-	if r.Session.Flow != "newproduct" || r.Session.Step != "category" {
+	if !r.Session.at(flowNewProduct, stepCategory) {
 		return r.Session.stale()
 	}
-	r.Session.Set("category", string(catalog.Categories[i]))
-	r.Session.Step = "name"
+	r.Session.draftAnswers().Category = catalog.Categories[i]
+	r.Session.Step = stepName
 	return b.show(ctx, r, screen{text: b.msg.T(r.Lang, "np_ask_name", "Category", b.categoryName(r.Lang, catalog.Categories[i]))})
 }
 
@@ -145,42 +184,40 @@ func (b *Bot) newProductGift(ctx context.Context, r *Request, me catalog.Staff) 
 	if !ok {
 		return errStale
 	}
-	if r.Session.Flow != "newproduct" || r.Session.Step != "gift" {
+	if !r.Session.at(flowNewProduct, stepGiftMark) {
 		return r.Session.stale()
 	}
-	r.Session.Set("gift", strconv.Itoa(g))
-	r.Session.Step = "story"
+	r.Session.draftAnswers().Gift = g == 1
+	r.Session.Step = stepStory
 	return b.show(ctx, r, screen{text: b.msg.T(r.Lang, "np_ask_story")})
 }
 
 // draft is the product the flow has gathered.
 func (b *Bot) draft(r *Request) catalog.Product {
-	d := r.Session.Data
-	price, _ := strconv.ParseInt(d["price"], 10, 64)
-	stock, _ := strconv.Atoi(d["stock"])
+	d := r.Session.draftAnswers()
 	p := catalog.Product{
-		SKU:         d["sku"],
-		VillageCode: d["village"],
-		Category:    catalog.Category(d["category"]),
-		Name:        catalog.Texts{r.Lang: d["name"]},
+		SKU:         d.SKU,
+		VillageCode: d.Village,
+		Category:    d.Category,
+		Name:        catalog.Texts{r.Lang: d.Name},
 		Unit:        catalog.Texts{},
 		Story:       catalog.Texts{},
-		Price:       catalog.Money(price),
-		Stock:       stock,
-		Gift:        d["gift"] == "1",
+		Price:       d.Price,
+		Stock:       d.Stock,
+		Gift:        d.Gift,
 		Visible:     true,
 	}
-	if d["unit"] != "" {
-		p.Unit[r.Lang] = d["unit"]
+	if d.Unit != "" {
+		p.Unit[r.Lang] = d.Unit
 	}
-	if d["story"] != "" {
-		p.Story[r.Lang] = d["story"]
+	if d.Story != "" {
+		p.Story[r.Lang] = d.Story
 	}
 	return p
 }
 
 func (b *Bot) newProductSummary(ctx context.Context, r *Request) error {
-	r.Session.Step = "confirm"
+	r.Session.Step = stepConfirm
 	p := b.draft(r)
 	yesno := map[bool]string{true: b.msg.T(r.Lang, "yes"), false: b.msg.T(r.Lang, "no")}
 	text := b.msg.T(r.Lang, "np_summary",
@@ -194,7 +231,7 @@ func (b *Bot) newProductSummary(ctx context.Context, r *Request) error {
 
 // newProductCreate creates the product.
 func (b *Bot) newProductCreate(ctx context.Context, r *Request, me catalog.Staff) error {
-	if r.Session.Flow != "newproduct" || r.Session.Step != "confirm" {
+	if !r.Session.at(flowNewProduct, stepConfirm) {
 		return r.Session.stale()
 	}
 	p := b.draft(r)

@@ -44,7 +44,7 @@ func (b *Bot) pending(ctx context.Context, r *Request, me catalog.Staff) error {
 	if shown < total {
 		sb.WriteString("\n" + b.msg.N(r.Lang, "pending_more", total-shown))
 	}
-	return b.send(ctx, r, sb.String(), nil)
+	return b.send(ctx, r, strings.TrimRight(sb.String(), "\n"), nil)
 }
 
 // pendingShown is the most open orders /pending reads; fewer fit in one
@@ -75,7 +75,7 @@ func (b *Bot) staffOrderText(lang string, o orders.Order) string {
 		sb.WriteString("\n")
 	} else {
 		sb.WriteString("👤 " + esc(o.Contact) + " · " + esc(o.Phone) + "\n")
-		sb.WriteString("🚚 " + b.msg.T(lang, "delivery_"+string(o.Delivery)))
+		sb.WriteString(b.msg.T(lang, "delivery_"+string(o.Delivery))) // the label has its own emoji
 		if o.Address != "" {
 			sb.WriteString(": " + esc(o.Address))
 		}

@@ -20,47 +20,80 @@ func chain(h Handler, mw ...Middleware) func(context.Context, *Request) {
 	return func(ctx context.Context, r *Request) { _ = h(ctx, r) }
 }
 
+// commandMenu names the command menu a command is listed in.
+type commandMenu int
+
+const (
+	unlisted        commandMenu = iota // in no menu
+	visitorMenu                        // everyone's
+	coordinatorMenu                    // coordinators' and office staff's
+	officeMenu                         // office staff's
+)
+
+// command is a command's route: its name (without the slash), the menu
+// that lists it and its handler.
+type command struct {
+	name string
+	menu commandMenu
+	h    Handler
+}
+
+// flowStep is where a flow stands: the key of a step's route.
+type flowStep struct {
+	flow Flow
+	step Step
+}
+
 // Router finds the handler of a request: a command by its exact name, a
 // callback by its prefix, other text by the session's flow and step, and a
 // default last.
 type Router struct {
-	commands  map[string]Handler
+	commands  []command // in the order the menus list them
+	byName    map[string]Handler
 	callbacks map[string]Handler
-	steps     map[string]Handler // "flow/step", or "flow/*" for every step
-	contact   Handler            // a shared contact
+	steps     map[flowStep]Handler
+	contact   Handler // a shared contact
 	fallback  Handler
 }
 
 // routes lists everything the bot does.
 func (b *Bot) routes() *Router {
-	return &Router{
-		commands: map[string]Handler{
-			"start":    b.start,
-			"menu":     b.menu,
-			"help":     b.help,
-			"language": b.language,
-			"cancel":   b.cancel,
-			"search":   b.searchCommand,
-			"cart":     b.cart,
-			"orders":   b.myOrders,
+	coordinator := func(name string, h staffHandler) command {
+		return command{name, coordinatorMenu, b.staffOnly(catalog.Coordinator, h)}
+	}
+	office := func(name string, h staffHandler) command {
+		return command{name, officeMenu, b.staffOnly(catalog.Office, h)}
+	}
+	asCoordinator := func(h staffHandler) Handler { return b.staffOnly(catalog.Coordinator, h) }
+	asOffice := func(h staffHandler) Handler { return b.staffOnly(catalog.Office, h) }
+	rt := &Router{
+		commands: []command{
+			{"start", visitorMenu, b.start},
+			{"search", visitorMenu, b.searchCommand},
+			{"cart", visitorMenu, b.cart},
+			{"orders", visitorMenu, b.myOrders},
+			{"language", visitorMenu, b.language},
+			{"help", visitorMenu, b.help},
+			{"cancel", visitorMenu, b.cancel},
+			{"menu", unlisted, b.menu},
 
-			"stock":      b.staffOnly(catalog.Coordinator, b.stock),
-			"price":      b.staffOnly(catalog.Coordinator, b.price),
-			"hide":       b.staffOnly(catalog.Coordinator, b.hide),
-			"show":       b.staffOnly(catalog.Coordinator, b.showProductCmd),
-			"photo":      b.staffOnly(catalog.Coordinator, b.photo),
-			"newproduct": b.staffOnly(catalog.Coordinator, b.newProduct),
-			"import":     b.staffOnly(catalog.Coordinator, b.importCmd),
-			"pending":    b.staffOnly(catalog.Coordinator, b.pending),
-			"ready":      b.staffOnly(catalog.Coordinator, b.ready),
+			coordinator("stock", b.stock),
+			coordinator("price", b.price),
+			coordinator("hide", b.hide),
+			coordinator("show", b.showProductCmd),
+			coordinator("photo", b.photo),
+			coordinator("newproduct", b.newProduct),
+			coordinator("import", b.importCmd),
+			coordinator("pending", b.pending),
+			coordinator("ready", b.ready),
 
-			"gift":   b.staffOnly(catalog.Office, b.gift),
-			"status": b.staffOnly(catalog.Office, b.status),
-			"grant":  b.staffOnly(catalog.Office, b.grant),
-			"revoke": b.staffOnly(catalog.Office, b.revoke),
-			"qr":     b.staffOnly(catalog.Office, b.qr),
-			"export": b.staffOnly(catalog.Office, b.export),
-			"stats":  b.staffOnly(catalog.Office, b.stats),
+			office("gift", b.gift),
+			office("status", b.status),
+			office("export", b.export),
+			office("stats", b.stats),
+			office("qr", b.qr),
+			office("grant", b.grant),
+			office("revoke", b.revoke),
 		},
 		callbacks: map[string]Handler{
 			cbMenu:        b.menu,
@@ -83,27 +116,68 @@ func (b *Bot) routes() *Router {
 			cbCancelAsk:   b.cancelAsk,
 			cbCancelOrder: b.cancelOrder,
 
-			cbNewCategory: b.staffOnly(catalog.Coordinator, b.newProductCategory),
-			cbNewGift:     b.staffOnly(catalog.Coordinator, b.newProductGift),
-			cbNewCreate:   b.staffOnly(catalog.Coordinator, b.newProductCreate),
-			cbGiftPick:    b.staffOnly(catalog.Office, b.giftPick),
-			cbGiftNext:    b.staffOnly(catalog.Office, b.giftNext),
-			cbGiftClear:   b.staffOnly(catalog.Office, b.giftClear),
-			cbGiftConfirm: b.staffOnly(catalog.Office, b.giftConfirm),
+			cbNewCategory: asCoordinator(b.newProductCategory),
+			cbNewGift:     asCoordinator(b.newProductGift),
+			cbNewCreate:   asCoordinator(b.newProductCreate),
+			cbGiftPick:    asOffice(b.giftPick),
+			cbGiftNext:    asOffice(b.giftNext),
+			cbGiftClear:   asOffice(b.giftClear),
+			cbGiftConfirm: asOffice(b.giftConfirm),
 		},
-		steps: map[string]Handler{
-			"search/query":     b.search,
-			"checkout/name":    b.checkoutName,
-			"checkout/phone":   b.checkoutPhone,
-			"checkout/address": b.checkoutAddress,
-			"photo/wait":       b.staffOnly(catalog.Coordinator, b.photoStep),
-			"import/wait":      b.staffOnly(catalog.Coordinator, b.importStep),
-			"newproduct/*":     b.staffOnly(catalog.Coordinator, b.newProductStep),
-			"gift/*":           b.staffOnly(catalog.Office, b.giftStep),
+		// Every step that takes a text (or a photo, a document). A step
+		// that waits for a button press and is not listed gets the
+		// default.
+		steps: map[flowStep]Handler{
+			{flowSearch, stepQuery}: b.search,
+
+			{flowCheckout, stepName}:    b.checkoutName,
+			{flowCheckout, stepPhone}:   b.checkoutPhone,
+			{flowCheckout, stepAddress}: b.checkoutAddress,
+
+			{flowPhoto, stepWait}:  asCoordinator(b.photoStep),
+			{flowImport, stepWait}: asCoordinator(b.importStep),
+
+			{flowNewProduct, stepVillage}:  asCoordinator(b.newProductVillage),
+			{flowNewProduct, stepSKU}:      asCoordinator(b.newProductSKU),
+			{flowNewProduct, stepCategory}: asCoordinator(b.useButtons),
+			{flowNewProduct, stepName}:     asCoordinator(b.newProductName),
+			{flowNewProduct, stepUnit}:     asCoordinator(b.newProductUnit),
+			{flowNewProduct, stepPrice}:    asCoordinator(b.newProductPrice),
+			{flowNewProduct, stepStock}:    asCoordinator(b.newProductStock),
+			{flowNewProduct, stepGiftMark}: asCoordinator(b.useButtons),
+			{flowNewProduct, stepStory}:    asCoordinator(b.newProductStory),
+			{flowNewProduct, stepConfirm}:  asCoordinator(b.useButtons),
+
+			{flowGift, stepProducts}:  asOffice(b.useButtons),
+			{flowGift, stepQty}:       asOffice(b.giftQty),
+			{flowGift, stepOccasion}:  asOffice(b.giftOccasion),
+			{flowGift, stepRecipient}: asOffice(b.giftRecipient),
+			{flowGift, stepCountry}:   asOffice(b.giftCountry),
+			{flowGift, stepDate}:      asOffice(b.giftDate),
+			{flowGift, stepNotes}:     asOffice(b.giftNotes),
+			{flowGift, stepConfirm}:   asOffice(b.useButtons),
 		},
 		contact:  b.contact,
 		fallback: b.unknown,
 	}
+	rt.byName = make(map[string]Handler, len(rt.commands))
+	for _, c := range rt.commands {
+		rt.byName[c.name] = c.h
+	}
+	return rt
+}
+
+// menuCommands are the names of the commands the menus list, in order.
+func (rt *Router) menuCommands(menus ...commandMenu) []string {
+	var names []string
+	for _, c := range rt.commands {
+		for _, m := range menus {
+			if c.menu == m {
+				names = append(names, c.name)
+			}
+		}
+	}
+	return names
 }
 
 // Route dispatches r to its handler.
@@ -115,16 +189,13 @@ func (rt *Router) Route(ctx context.Context, r *Request) error {
 		}
 		return errStale
 	case r.Command != "":
-		if h, ok := rt.commands[r.Command]; ok {
+		if h, ok := rt.byName[r.Command]; ok {
 			return h(ctx, r)
 		}
 	case r.Message != nil && r.Message.Contact != nil && rt.contact != nil:
 		return rt.contact(ctx, r)
 	case r.Session.Flow != "":
-		if h, ok := rt.steps[r.Session.Flow+"/"+r.Session.Step]; ok {
-			return h(ctx, r)
-		}
-		if h, ok := rt.steps[r.Session.Flow+"/*"]; ok {
+		if h, ok := rt.steps[flowStep{r.Session.Flow, r.Session.Step}]; ok {
 			return h(ctx, r)
 		}
 	}

@@ -11,7 +11,8 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
-// Telegram's limits on what one message holds (SPEC §8).
+// Telegram's limits on what one message holds (its Bot API documents
+// them; the emulator in telegramtest enforces them).
 const (
 	maxText    = 4096 // characters of a message's text
 	maxCaption = 1024 // characters of a photo's caption

@@ -16,7 +16,7 @@ const maxResults = 20
 
 // searchPrompt asks for the word to look for; the next text is the query.
 func (b *Bot) searchPrompt(ctx context.Context, r *Request) error {
-	r.Session.Enter("search", "query")
+	r.Session.Enter(flowSearch, stepQuery)
 	return b.show(ctx, r, screen{text: b.msg.T(r.Lang, "search_prompt"), buttons: [][]tgbotapi.InlineKeyboardButton{b.menuRow(r.Lang)}})
 }
 

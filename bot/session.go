@@ -15,17 +15,25 @@ import (
 )
 
 // Session is what the bot remembers of one chat between updates: the
-// language chosen, the flow and step the user is in, the answers given so
-// far and the cart. It is kept as JSON in Redis and expires when the chat
-// goes quiet.
+// language chosen, the flow and step the user is in with that flow's
+// answers so far (a typed state per flow), and the cart. It is kept as
+// JSON in Redis (encode, decodeSession) and expires when the chat goes
+// quiet.
 type Session struct {
-	Lang   string            `json:"lang,omitempty"` // chosen with /language; empty: from Telegram
-	TgLang string            `json:"tl,omitempty"`   // the language Telegram last reported
-	Flow   string            `json:"flow,omitempty"` // "search", "checkout", …; empty: none
-	Step   string            `json:"step,omitempty"`
-	Data   map[string]string `json:"data,omitempty"` // answers of the current flow
-	Cart   []CartLine        `json:"cart,omitempty"`
-	Gift   []CartLine        `json:"gift,omitempty"` // an office member's gift order being put together
+	// Version is the shape the session was stored in; see sessionVersion.
+	Version int    `json:"v"`
+	Lang    string `json:"lang,omitempty"` // chosen with /language; empty: from Telegram
+	TgLang  string `json:"tl,omitempty"`   // the language Telegram last reported
+	Flow    Flow   `json:"flow,omitempty"` // empty: none
+	Step    Step   `json:"step,omitempty"`
+
+	// The answers of the current flow: only the one of Flow is set.
+	Checkout   *checkoutState   `json:"checkout,omitempty"`
+	GiftOrder  *giftState       `json:"gift_order,omitempty"`
+	NewProduct *newProductState `json:"new_product,omitempty"`
+	Photo      *photoState      `json:"photo,omitempty"`
+
+	Cart Lines `json:"cart,omitempty"`
 	// Screen is the id of the bot's message that navigation edits in place.
 	Screen int `json:"screen,omitempty"`
 	// ScreenPhoto is the photo that message shows, when it is one; a
@@ -34,13 +42,69 @@ type Session struct {
 
 	// New is set, never stored, when no usable session was stored for the
 	// chat: a new chat, one quiet for longer than SessionTTL, or one whose
-	// session was flushed or unreadable. A flow the user was in is gone.
+	// session was flushed, unreadable or stored in an older shape. A flow
+	// the user was in is gone, and the next step of it is told so.
 	New bool `json:"-"`
 	// Unreachable is set, never stored, when the session store could not
 	// be reached: the update is handled with an empty session, and nothing
 	// of it is kept (Save refuses it rather than overwrite the stored one).
 	Unreachable bool `json:"-"`
+	// outdated is set when the stored session had an older shape: it is
+	// saved in the current one even if the update changes nothing.
+	outdated bool
 }
+
+// sessionVersion is the shape of a stored session. Version 1 (stored
+// without "v") kept a flow's answers as a map of strings; a session of
+// another version is read as New, keeping only its language and cart,
+// whose shape never changed.
+const sessionVersion = 2
+
+// Flow names a conversation that spans several updates. (An alias: tests
+// and tools read the stored JSON as plain strings.)
+type Flow = string
+
+// The flows; each has its own state type in its file.
+const (
+	flowSearch     Flow = "search"     // the next text is a query
+	flowCheckout   Flow = "checkout"   // checkoutState, checkout.go
+	flowGift       Flow = "gift"       // giftState, gift.go
+	flowNewProduct Flow = "newproduct" // newProductState, newproduct.go
+	flowPhoto      Flow = "photo"      // photoState, stock.go
+	flowImport     Flow = "import"     // the next document is a catalog file
+)
+
+// Step names where a flow stands; router.go routes each flow's steps.
+type Step = string
+
+// The steps of every flow.
+const (
+	stepQuery     Step = "query"
+	stepName      Step = "name"
+	stepPhone     Step = "phone"
+	stepDelivery  Step = "delivery"
+	stepAddress   Step = "address"
+	stepConfirm   Step = "confirm"
+	stepProducts  Step = "products"
+	stepQty       Step = "qty"
+	stepOccasion  Step = "occasion"
+	stepRecipient Step = "recipient"
+	stepCountry   Step = "country"
+	stepDate      Step = "date"
+	stepNotes     Step = "notes"
+	stepVillage   Step = "village"
+	stepSKU       Step = "sku"
+	stepCategory  Step = "category"
+	stepUnit      Step = "unit"
+	stepPrice     Step = "price"
+	stepStock     Step = "stock"
+	stepGiftMark  Step = "gift"
+	stepStory     Step = "story"
+	stepWait      Step = "wait"
+)
+
+// at reports whether the session stands at step of flow.
+func (s *Session) at(flow Flow, step Step) bool { return s.Flow == flow && s.Step == step }
 
 // errSessionLost is the answer to a step of a flow whose session is gone
 // (flushed, expired or unreachable): the user is told to start again.
@@ -83,21 +147,41 @@ type CartLine struct {
 }
 
 // Enter starts a flow at its first step, forgetting any other flow.
-func (s *Session) Enter(flow, step string) {
-	s.Flow, s.Step, s.Data = flow, step, nil
+func (s *Session) Enter(flow Flow, step Step) {
+	s.Leave()
+	s.Flow, s.Step = flow, step
 }
 
-// Leave ends the current flow.
+// Leave ends the current flow and forgets its answers.
 func (s *Session) Leave() {
-	s.Flow, s.Step, s.Data = "", "", nil
+	s.Flow, s.Step = "", ""
+	s.Checkout, s.GiftOrder, s.NewProduct, s.Photo = nil, nil, nil, nil
 }
 
-// Set records an answer of the current flow.
-func (s *Session) Set(key, value string) {
-	if s.Data == nil {
-		s.Data = map[string]string{}
+// encode is the session as stored: JSON in the current shape.
+func (s *Session) encode() []byte {
+	c := *s
+	c.Version = sessionVersion
+	b, err := json.Marshal(c)
+	if err != nil { // strings, numbers and slices of them always marshal
+		panic("session: " + err.Error())
 	}
-	s.Data[key] = value
+	return b
+}
+
+// decodeSession reads a stored session. It never fails: one that cannot be
+// read is an empty one marked New, and one stored in an older shape keeps
+// its language and cart and is marked New, so that a step of the flow it
+// was in is told the bot lost track and the flow starts again.
+func decodeSession(raw []byte) Session {
+	var s Session
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return Session{New: true}
+	}
+	if s.Version != sessionVersion {
+		return Session{Version: sessionVersion, Lang: s.Lang, TgLang: s.TgLang, Cart: s.Cart, New: true, outdated: true}
+	}
+	return s
 }
 
 // Sessions keeps sessions and remembers which updates were handled. An
@@ -195,17 +279,6 @@ func (r *RedisSessions) Load(ctx context.Context, chatID int64) (Session, error)
 	return decodeSession(b), nil
 }
 
-// decodeSession reads a stored session; one that cannot be read is an
-// empty one marked New: a broken session restarts, it never blocks the
-// user.
-func decodeSession(b []byte) Session {
-	var s Session
-	if err := json.Unmarshal(b, &s); err != nil {
-		return Session{New: true}
-	}
-	return s
-}
-
 // errNotLoaded refuses to save a session that was never loaded.
 var errNotLoaded = errors.New("save session: it could not be loaded; the stored one is kept")
 
@@ -219,11 +292,7 @@ func (r *RedisSessions) Save(ctx context.Context, chatID int64, s Session) error
 	if err := r.up(); err != nil {
 		return fmt.Errorf("save session: %w", err)
 	}
-	b, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("save session: %w", err)
-	}
-	err = r.rdb.Set(ctx, r.sessionKey(chatID), b, r.ttl).Err()
+	err := r.rdb.Set(ctx, r.sessionKey(chatID), s.encode(), r.ttl).Err()
 	r.seen(ctx, err)
 	if err != nil {
 		return fmt.Errorf("save session: %w", err)

@@ -117,19 +117,14 @@ func (b *Bot) roleText(lang string, s catalog.Staff) string {
 }
 
 // Command menus: visitors see the visitor commands; each staff member sees
-// the commands of their role, set for their chat alone.
-var (
-	visitorCommands     = []string{"start", "search", "cart", "orders", "language", "help", "cancel"}
-	coordinatorCommands = []string{"stock", "price", "hide", "show", "photo", "newproduct", "import", "pending", "ready"}
-	officeCommands      = []string{"gift", "status", "export", "stats", "qr", "grant", "revoke"}
-)
+// the commands of their role, set for their chat alone. The route table
+// (router.go) says which command is in which menu.
 
-func (b *Bot) commands(lang string, names ...[]string) []tgbotapi.BotCommand {
+// commands are the menu entries, in lang, of the commands the menus list.
+func (b *Bot) commands(lang string, menus ...commandMenu) []tgbotapi.BotCommand {
 	var cmds []tgbotapi.BotCommand
-	for _, group := range names {
-		for _, n := range group {
-			cmds = append(cmds, tgbotapi.BotCommand{Command: n, Description: b.msg.T(lang, "cmd_"+n)})
-		}
+	for _, n := range b.router.menuCommands(menus...) {
+		cmds = append(cmds, tgbotapi.BotCommand{Command: n, Description: b.msg.T(lang, "cmd_"+n)})
 	}
 	return cmds
 }
@@ -137,8 +132,8 @@ func (b *Bot) commands(lang string, names ...[]string) []tgbotapi.BotCommand {
 // SetCommands publishes the visitor command menu in every language, and
 // each staff member's own menu.
 func (b *Bot) SetCommands(ctx context.Context) error {
-	for _, lang := range Languages {
-		c := tgbotapi.NewSetMyCommands(b.commands(lang, visitorCommands)...)
+	for _, lang := range catalog.Languages {
+		c := tgbotapi.NewSetMyCommands(b.commands(lang, visitorMenu)...)
 		if lang != b.msg.fallback {
 			c.LanguageCode = lang
 		}
@@ -176,9 +171,9 @@ func (b *Bot) refreshCommands(ctx context.Context, telegramID int64) {
 		b.log.Warn("command menu not refreshed", "telegram_id", telegramID, "err", err)
 		return
 	case s.Role == catalog.Office:
-		c = tgbotapi.NewSetMyCommandsWithScope(scope, b.commands(lang, visitorCommands, coordinatorCommands, officeCommands)...)
+		c = tgbotapi.NewSetMyCommandsWithScope(scope, b.commands(lang, visitorMenu, coordinatorMenu, officeMenu)...)
 	default:
-		c = tgbotapi.NewSetMyCommandsWithScope(scope, b.commands(lang, visitorCommands, coordinatorCommands)...)
+		c = tgbotapi.NewSetMyCommandsWithScope(scope, b.commands(lang, visitorMenu, coordinatorMenu)...)
 	}
 	if _, err := b.tg.Request(ctx, c); err != nil {
 		// A chat the bot was never opened in has no menu to set.

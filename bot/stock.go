@@ -196,17 +196,26 @@ func (b *Bot) photo(ctx context.Context, r *Request, me catalog.Staff) error {
 	if len(r.Message.Photo) > 0 {
 		return b.savePhoto(ctx, r, p.SKU)
 	}
-	r.Session.Enter("photo", "wait")
-	r.Session.Set("sku", p.SKU)
+	r.Session.Enter(flowPhoto, stepWait)
+	r.Session.Photo = &photoState{SKU: p.SKU}
 	return b.send(ctx, r, b.msg.T(r.Lang, "photo_send", "SKU", esc(p.SKU)), nil)
+}
+
+// photoState is the product whose photo the /photo flow waits for.
+type photoState struct {
+	SKU string `json:"sku"`
 }
 
 // photoStep takes the photo sent after /photo SKU.
 func (b *Bot) photoStep(ctx context.Context, r *Request, me catalog.Staff) error {
-	if len(r.Message.Photo) == 0 {
-		return refuse(b.msg.T(r.Lang, "photo_send", "SKU", esc(r.Session.Data["sku"])))
+	sku := ""
+	if r.Session.Photo != nil {
+		sku = r.Session.Photo.SKU
 	}
-	p, err := b.managedProduct(ctx, r, me, r.Session.Data["sku"])
+	if len(r.Message.Photo) == 0 {
+		return refuse(b.msg.T(r.Lang, "photo_send", "SKU", esc(sku)))
+	}
+	p, err := b.managedProduct(ctx, r, me, sku)
 	r.Session.Leave()
 	if err != nil {
 		return err
