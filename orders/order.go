@@ -29,6 +29,10 @@ var (
 	// ErrChanged refuses an order whose products changed since the
 	// customer saw its summary: see ChangedError.
 	ErrChanged = errors.New("changed since the summary")
+	// ErrOfficeOnly refuses a customer-style cancel of a gift order:
+	// gift orders are cancelled by office staff only (SetStatus, with the
+	// role checked by the caller at the press). It is also ErrForbidden.
+	ErrOfficeOnly = fmt.Errorf("%w: a gift order is cancelled by office staff only", ErrForbidden)
 )
 
 // InvalidError names the field of a request that is wrong and why. It is
