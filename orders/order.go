@@ -26,6 +26,13 @@ var (
 	ErrForbidden     = errors.New("forbidden")
 	ErrInvalid       = errors.New("invalid order")
 	ErrEmpty         = errors.New("order has no lines")
+	// ErrChanged refuses an order whose products changed since the
+	// customer saw its summary: see ChangedError.
+	ErrChanged = errors.New("changed since the summary")
+	// ErrOfficeOnly refuses a customer-style cancel of a gift order:
+	// gift orders are cancelled by office staff only (SetStatus, with the
+	// role checked by the caller at the press). It is also ErrForbidden.
+	ErrOfficeOnly = fmt.Errorf("%w: a gift order is cancelled by office staff only", ErrForbidden)
 )
 
 // InvalidError names the field of a request that is wrong and why. It is
@@ -84,6 +91,49 @@ func (e *ShortError) Error() string {
 
 // Unwrap makes a ShortError match ErrOutOfStock.
 func (e *ShortError) Unwrap() error { return ErrOutOfStock }
+
+// Change is a line of an order whose product is not what the customer
+// saw on the summary they confirmed.
+type Change struct {
+	ProductID int64
+	SKU       string        // empty when the product does not exist
+	Name      catalog.Texts // empty when the product does not exist
+	Seen      catalog.Money // the unit price on the summary
+	Price     catalog.Money // the unit price now
+	// Hidden is set when the product cannot be ordered any more: it is
+	// hidden, gone, or, for a gift order, no longer gift-eligible.
+	Hidden bool
+}
+
+// ChangedError lists every line of an order whose price or visibility
+// changed since the summary (LineRequest.Seen). It is ErrChanged. Nothing
+// was reserved and no order number was used.
+type ChangedError struct {
+	Lines []Change
+}
+
+func (e *ChangedError) Error() string {
+	var b strings.Builder
+	b.WriteString("changed since the summary:")
+	for i, c := range e.Lines {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		name := c.SKU
+		if name == "" {
+			name = "product " + strconv.FormatInt(c.ProductID, 10)
+		}
+		if c.Hidden {
+			fmt.Fprintf(&b, " %s (no longer available)", name)
+		} else {
+			fmt.Fprintf(&b, " %s (price %s, was %s)", name, c.Price, c.Seen)
+		}
+	}
+	return b.String()
+}
+
+// Unwrap makes a ChangedError match ErrChanged.
+func (e *ChangedError) Unwrap() error { return ErrChanged }
 
 // Kind tells a sale from a gift.
 type Kind string
@@ -276,6 +326,19 @@ const (
 type LineRequest struct {
 	ProductID int64
 	Quantity  int
+	// Seen is what the customer saw of the product on the summary they
+	// confirm. Place refuses the order with a *ChangedError when the
+	// product's unit price differs from it now, or the product (visible on
+	// any summary) is hidden now. Nil is "not checked": the line is placed
+	// at the price of the moment. Only callers that show no summary use it
+	// (the command line, the load generator, tests of other things); the
+	// bot always sets it.
+	Seen *Seen
+}
+
+// Seen is what a summary showed of one line.
+type Seen struct {
+	UnitPrice catalog.Money
 }
 
 // PlaceRequest is a checkout: who orders what, and how it reaches them.
@@ -427,12 +490,13 @@ func (r *PlaceRequest) normalizeCustomer() error {
 }
 
 // mergeLines checks each line, adds up lines of the same product and sorts
-// them by product id, the order in which stock is locked.
+// them by product id, the order in which stock is locked. Two lines of one
+// product that saw two prices are ErrInvalid.
 func mergeLines(in []LineRequest) ([]LineRequest, error) {
 	if len(in) == 0 {
 		return nil, ErrEmpty
 	}
-	qty := make(map[int64]int, len(in))
+	merged := make(map[int64]LineRequest, len(in))
 	for i, l := range in {
 		if l.ProductID <= 0 {
 			return nil, invalid(fmt.Sprintf("lines[%d].product_id", i), "must be positive")
@@ -440,17 +504,28 @@ func mergeLines(in []LineRequest) ([]LineRequest, error) {
 		if l.Quantity < 1 || l.Quantity > MaxQuantity {
 			return nil, invalid(fmt.Sprintf("lines[%d].quantity", i), "must be 1 to %d", MaxQuantity)
 		}
-		qty[l.ProductID] += l.Quantity
+		if l.Seen != nil && (l.Seen.UnitPrice < 0 || l.Seen.UnitPrice > catalog.MaxPrice) {
+			return nil, invalid(fmt.Sprintf("lines[%d].seen", i), "not a price")
+		}
+		m, ok := merged[l.ProductID]
+		if ok && m.Seen != nil && l.Seen != nil && *m.Seen != *l.Seen {
+			return nil, invalid(fmt.Sprintf("lines[%d].seen", i), "product %d seen at two prices", l.ProductID)
+		}
+		if !ok || m.Seen == nil {
+			m.Seen = l.Seen
+		}
+		m.ProductID, m.Quantity = l.ProductID, m.Quantity+l.Quantity
+		merged[l.ProductID] = m
 	}
-	if len(qty) > MaxLines {
+	if len(merged) > MaxLines {
 		return nil, invalid("lines", "more than %d products", MaxLines)
 	}
-	out := make([]LineRequest, 0, len(qty))
-	for id, q := range qty {
-		if q > MaxQuantity {
+	out := make([]LineRequest, 0, len(merged))
+	for id, l := range merged {
+		if l.Quantity > MaxQuantity {
 			return nil, invalid("lines", "more than %d units of product %d", MaxQuantity, id)
 		}
-		out = append(out, LineRequest{ProductID: id, Quantity: q})
+		out = append(out, l)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ProductID < out[j].ProductID })
 	return out, nil
