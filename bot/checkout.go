@@ -398,9 +398,9 @@ func (r *Request) customer() orders.Customer {
 	c := orders.Customer{TelegramID: r.UserID, ChatID: r.ChatID, FirstName: r.Name, Language: r.Lang}
 	switch {
 	case r.Message != nil && r.Message.From != nil:
-		c.Username = r.Message.From.UserName
+		c.Username = cleanText(r.Message.From.UserName)
 	case r.Callback != nil && r.Callback.From != nil:
-		c.Username = r.Callback.From.UserName
+		c.Username = cleanText(r.Callback.From.UserName)
 	}
 	return c
 }

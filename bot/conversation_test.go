@@ -61,3 +61,22 @@ func TestOldSessionRestartsItsFlowPolitely(t *testing.T) {
 		t.Errorf("the cart after the restart is %q; want the old session's cart", m.Text)
 	}
 }
+
+// Text with NUL and other control characters is cleaned before it reaches a query or a log: /search answers normally, and
+// nothing is logged as an error (checked after the run).
+func TestControlCharactersAreCleanedBeforeQueries(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	u := h.user(3902, "en")
+	for _, text := range []string{"/search black\x00tea", "/search black\atea\u0085", "/search \x00black\x7ftea"} {
+		m := h.reply(u, text)
+		if !strings.Contains(m.Text, "Results for «blacktea»") && !strings.Contains(m.Text, "Nothing found for «blacktea»") {
+			t.Errorf("%q was answered %q", text, m.Text)
+		}
+	}
+	u.Send("/search")
+	h.waitText(u, "Send me a word")
+	if m := h.reply(u, "black\x00 tea"); !strings.Contains(m.Text, "Results for «black tea»") {
+		t.Errorf("a query with NUL after the prompt was answered %q", m.Text)
+	}
+}

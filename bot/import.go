@@ -38,7 +38,7 @@ func (b *Bot) importStep(ctx context.Context, r *Request, me catalog.Staff) erro
 
 func (b *Bot) importFile(ctx context.Context, r *Request, me catalog.Staff) error {
 	doc := r.Message.Document
-	name := path.Base(strings.ReplaceAll(doc.FileName, "\\", "/"))
+	name := path.Base(strings.ReplaceAll(cleanText(doc.FileName), "\\", "/"))
 	ext := strings.ToLower(path.Ext(name))
 	if ext != ".csv" && ext != ".xlsx" {
 		return refuse(b.msg.T(r.Lang, "import_bad_type"))

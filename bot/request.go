@@ -42,18 +42,18 @@ func newRequest(u tgbotapi.Update) *Request {
 			r.ChatID = m.Chat.ID
 		}
 		if m.From != nil {
-			r.UserID, r.Name = m.From.ID, m.From.FirstName
+			r.UserID, r.Name = m.From.ID, cleanText(m.From.FirstName)
 		}
-		r.Text = strings.TrimSpace(m.Text)
+		r.Text = strings.TrimSpace(cleanText(m.Text))
 		if r.Text == "" {
-			r.Text = strings.TrimSpace(m.Caption)
+			r.Text = strings.TrimSpace(cleanText(m.Caption))
 		}
 		r.Command, r.Args = parseCommand(r.Text)
 	case u.CallbackQuery != nil:
 		q := u.CallbackQuery
 		r.Callback = q
 		if q.From != nil {
-			r.UserID, r.Name = q.From.ID, q.From.FirstName
+			r.UserID, r.Name = q.From.ID, cleanText(q.From.FirstName)
 		}
 		if q.Message != nil && q.Message.Chat != nil {
 			r.ChatID = q.Message.Chat.ID
@@ -61,6 +61,23 @@ func newRequest(u tgbotapi.Update) *Request {
 		r.Data = parseCallback(q.Data)
 	}
 	return r
+}
+
+// cleanText is text from a user as the bot takes it: valid UTF-8 without
+// NUL or other control characters (line breaks and tabs stay). Every text
+// of an update is cleaned here, before it reaches a query or a log.
+func cleanText(s string) string {
+	clean := func(r rune) bool { return r != '\n' && r != '\t' && unicode.IsControl(r) }
+	if utf8.ValidString(s) && strings.IndexFunc(s, clean) < 0 {
+		return s
+	}
+	s = strings.ToValidUTF8(s, "")
+	return strings.Map(func(r rune) rune {
+		if clean(r) {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 func (r *Request) telegramLang() string {
