@@ -2,91 +2,278 @@ package catalog
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
-	"sync"
+	"unicode"
 	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"villagebot/internal/pg"
 )
 
 // MaxQueryRunes is the longest search query.
 const MaxQueryRunes = 100
 
-// Results are what a search found.
+// maxQueryWords is how many words of a query are looked for; the words
+// after them are left out.
+const maxQueryWords = 8
+
+// typoSimilarity is the least trigram word similarity (pg_trgm) a word
+// must have with a search text before Levenshtein distance decides
+// whether the word is a typo of one of that text's words: "tee" has 0.5
+// with "black tea", "cofee" 0.63 with "coffee beans".
+const typoSimilarity = "0.5"
+
+// Results are what a search found: the villages, and one page of the
+// products, best first.
 type Results struct {
 	Villages []Village
 	Products []Product
+	// Total is how many products match in all; Products is the page of
+	// them that was asked for.
+	Total int
 }
 
-// Search finds villages whose name, and visible products whose name or
-// SKU, holds query, ignoring case, in any language. At most limit of each
-// are returned (20 when limit is 0 or less, never more than 100): exact
-// SKU matches first, then names that start with the query, then by code or
-// SKU. An empty query, or one longer than MaxQueryRunes, is ErrInvalid.
-//
-// Matching is a scan of the names with LIKE, which takes well under a
-// millisecond per thousand products; case folding is PostgreSQL's lower(),
-// so the database needs a UTF-8 aware ctype (C.UTF-8 or any UTF-8 locale)
-// for Cyrillic and other scripts.
+// More reports whether products remain after the page that starts at
+// offset.
+func (r Results) More(offset int) bool { return offset+len(r.Products) < r.Total }
+
+// Search is SearchPage's first page: at most limit villages and limit
+// products.
 func (s *Store) Search(ctx context.Context, query string, limit int) (Results, error) {
-	q := normalizeText(query, false)
-	switch {
-	case q == "":
-		return Results{}, fmt.Errorf("catalog: search: %w", invalid("query", "empty"))
-	case !utf8.ValidString(q):
-		return Results{}, fmt.Errorf("catalog: search: %w", invalid("query", "not valid UTF-8"))
-	case utf8.RuneCountInString(q) > MaxQueryRunes:
-		return Results{}, fmt.Errorf("catalog: search: %w", invalid("query", "longer than 100 characters"))
+	return s.SearchPage(ctx, query, 0, limit)
+}
+
+// SearchPage finds villages, and visible products, whose texts hold every
+// word of query, in any language, and returns the villages and the
+// products from offset on, at most limit of each (20 when limit is 0 or
+// less, never more than 100). Villages come only with the first page
+// (offset 0); Total counts every matching product.
+//
+// A village is searched by its code, names and regions; a product by its
+// SKU, its names and its village's (so "博鳌" finds the villages of Boao
+// and their products, "чай маона" Maona's tea). Texts are compared folded
+// (search_fold in the database: case, accents, ё and е, traditional and
+// simplified Chinese all alike). A word is looked for as typed, within
+// other words too ("红茶" in "五指山红茶"); a word of three letters or more
+// that is found nowhere in the catalog is taken for a typo and matches the
+// words one or two edits away ("cofee", "tee"). The first eight words are
+// looked for, the rest left out.
+//
+// Products come best first: an exact SKU, then those whose own names hold
+// the most words, then by trigram similarity of the whole query, then by
+// SKU. An empty query, one longer than MaxQueryRunes or not UTF-8 is
+// ErrInvalid; so is a negative offset.
+func (s *Store) SearchPage(ctx context.Context, query string, offset, limit int) (res Results, err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("catalog: search %q: %w", query, err)
+		}
+	}()
+	words, err := queryWords(query)
+	if err != nil {
+		return Results{}, err
+	}
+	if offset < 0 {
+		return Results{}, invalid("offset", "below zero")
 	}
 	if limit <= 0 {
 		limit = 20
 	}
 	limit = min(limit, 100)
-	lower := strings.ToLower(q)
-	contains := "%" + escapeLike(lower) + "%"
-	prefix := escapeLike(lower) + "%"
-
-	// The two queries run at once, on two connections: a search waits for
-	// the slower one rather than for both in turn.
-	res := Results{Villages: []Village{}, Products: []Product{}}
-	var villagesErr error
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		villagesErr = s.db.SelectContext(ctx, &res.Villages, `SELECT `+villageColumns+`
-			FROM villages v
-			WHERE EXISTS (SELECT 1 FROM jsonb_each_text(v.names) t WHERE lower(t.value) LIKE $1 ESCAPE '\')
-			ORDER BY EXISTS (SELECT 1 FROM jsonb_each_text(v.names) t WHERE lower(t.value) LIKE $2 ESCAPE '\') DESC,
-				v.code
-			LIMIT $3`, contains, prefix, limit)
+	res = Results{Villages: []Village{}, Products: []Product{}}
+	err = pg.Transact(ctx, s.db.DB, func(tx *sqlx.Tx) error {
+		terms, err := searchTerms(ctx, tx, words)
+		if err != nil || terms == nil {
+			return err
+		}
+		if terms.fuzzy() {
+			if _, err := tx.ExecContext(ctx, `SELECT set_config('pg_trgm.word_similarity_threshold', $1, true)`, typoSimilarity); err != nil {
+				return err
+			}
+		}
+		if offset == 0 {
+			if err := terms.villages(ctx, tx, &res, limit); err != nil {
+				return err
+			}
+		}
+		return terms.products(ctx, tx, &res, strings.Join(words, " "), offset, limit)
 	})
-	err := s.db.SelectContext(ctx, &res.Products, `SELECT `+productColumns+productFrom+`
-		WHERE p.visible AND (lower(p.sku) LIKE $1 ESCAPE '\'
-			OR (($5 OR lower(p.names::text) LIKE $1 ESCAPE '\')
-				AND EXISTS (SELECT 1 FROM jsonb_each_text(p.names) t WHERE lower(t.value) LIKE $1 ESCAPE '\')))
-		ORDER BY lower(p.sku) = $3 DESC,
-			EXISTS (SELECT 1 FROM jsonb_each_text(p.names) t WHERE lower(t.value) LIKE $2 ESCAPE '\') DESC,
-			p.sku
-		LIMIT $4`, contains, prefix, lower, limit, !jsonVerbatim(lower))
-	wg.Wait()
-	if err = errors.Join(villagesErr, err); err != nil {
-		return Results{}, fmt.Errorf("catalog: search %q: %w", q, err)
+	if err != nil {
+		return Results{}, err
 	}
 	return res, nil
 }
 
-// escapeLike escapes the LIKE wildcards % and _ and the escape character.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+// queryWords checks a query and splits it into its distinct words.
+// Control characters (NUL among them) count as spaces.
+func queryWords(query string) ([]string, error) {
+	if !utf8.ValidString(query) {
+		return nil, invalid("query", "not valid UTF-8")
+	}
+	q := normalizeText(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, query), false)
+	switch {
+	case q == "":
+		return nil, invalid("query", "empty")
+	case utf8.RuneCountInString(q) > MaxQueryRunes:
+		return nil, invalid("query", "longer than 100 characters")
+	}
+	var words []string
+	for _, w := range strings.Fields(q) {
+		if len(words) < maxQueryWords && !slices.Contains(words, w) {
+			words = append(words, w)
+		}
+	}
+	return words, nil
 }
 
-// jsonVerbatim reports whether s appears as itself in the JSON text of a
-// string that holds it, so that matching the whole names object as text
-// can rule rows out before each name is matched on its own.
-func jsonVerbatim(s string) bool {
-	for _, r := range s {
-		if r == '"' || r == '\\' || r < 0x20 {
+// term is one word of a query as the database compares it.
+type term struct {
+	Folded  string `db:"folded"`  // search_fold of the word
+	Pattern string `db:"pattern"` // LIKE pattern: the folded word anywhere
+	Found   bool   `db:"found"`   // somewhere in the catalog as it is
+}
+
+// typo reports whether a word found nowhere is looked for as a typo: a
+// word of at least three letters, none of them Han (a Chinese word has
+// no spelling to get wrong, and no spaces to tell its words apart).
+func (t term) typo() bool {
+	if t.Found || utf8.RuneCountInString(t.Folded) < 3 {
+		return false
+	}
+	for _, r := range t.Folded {
+		if !unicode.IsLetter(r) || unicode.Is(unicode.Han, r) {
 			return false
 		}
 	}
 	return true
+}
+
+type terms []term
+
+func (ts terms) fuzzy() bool {
+	for _, t := range ts {
+		if t.typo() {
+			return true
+		}
+	}
+	return false
+}
+
+// searchTerms folds the words and tells which are found somewhere in the
+// catalog as they are. It returns nil when a word can match nothing, so
+// neither can the query.
+func searchTerms(ctx context.Context, tx *sqlx.Tx, words []string) (terms, error) {
+	var ts terms
+	err := tx.SelectContext(ctx, &ts, `SELECT f.folded, l.pattern,
+			EXISTS (SELECT 1 FROM products p WHERE p.visible AND p.search_text LIKE l.pattern)
+				OR EXISTS (SELECT 1 FROM villages v WHERE v.search_text LIKE l.pattern) AS found
+		FROM unnest($1::text[]) WITH ORDINALITY AS w (word, i)
+		CROSS JOIN LATERAL (SELECT search_fold(w.word) AS folded) AS f
+		CROSS JOIN LATERAL (SELECT '%' || replace(replace(replace(f.folded, '\', '\\'), '%', '\%'), '_', '\_') || '%' AS pattern) AS l
+		WHERE f.folded <> ''
+		ORDER BY w.i`, pq.StringArray(words))
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range ts {
+		if !t.Found && !t.typo() {
+			return nil, nil
+		}
+	}
+	if len(ts) == 0 {
+		return nil, nil
+	}
+	return ts, nil
+}
+
+// sqlArgs collects the arguments of a query and names their placeholders.
+type sqlArgs []any
+
+func (a *sqlArgs) add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
+
+// matches is the condition that the search text col holds the term: as
+// it is, or, for a typo, a word near it.
+func (t term) matches(col string, args *sqlArgs) string {
+	if !t.typo() {
+		return col + ` LIKE ` + args.add(t.Pattern) + ` ESCAPE '\'`
+	}
+	w := args.add(t.Folded)
+	return `(` + w + ` <% ` + col + ` AND search_near(` + w + `, ` + col + `))`
+}
+
+// folded is the query as the database compares it.
+func (ts terms) folded() string {
+	words := make([]string, len(ts))
+	for i, t := range ts {
+		words[i] = t.Folded
+	}
+	return strings.Join(words, " ")
+}
+
+// productWhere is the condition that a product (p, of village v) matches
+// every term, and own the number of terms its own names and SKU hold.
+func (ts terms) productWhere(args *sqlArgs) (where, own string) {
+	var all, mine []string
+	for _, t := range ts {
+		m := t.matches("p.search_text", args)
+		all = append(all, `(`+m+` OR `+t.matches("v.search_text", args)+`)`)
+		mine = append(mine, `(`+m+`)::int`)
+	}
+	return `p.visible AND ` + strings.Join(all, " AND "), strings.Join(mine, " + ")
+}
+
+func (ts terms) villages(ctx context.Context, tx *sqlx.Tx, res *Results, limit int) error {
+	var args sqlArgs
+	var where []string
+	for _, t := range ts {
+		where = append(where, t.matches("v.search_text", &args))
+	}
+	return tx.SelectContext(ctx, &res.Villages, `SELECT `+villageColumns+`
+		FROM villages v
+		WHERE `+strings.Join(where, " AND ")+`
+		ORDER BY word_similarity(`+args.add(ts.folded())+`, v.search_text) DESC, v.code
+		LIMIT `+args.add(limit), args...)
+}
+
+func (ts terms) products(ctx context.Context, tx *sqlx.Tx, res *Results, query string, offset, limit int) error {
+	var args sqlArgs
+	where, own := ts.productWhere(&args)
+	var rows []struct {
+		Product
+		Total int `db:"total"`
+	}
+	err := tx.SelectContext(ctx, &rows, `SELECT `+productColumns+`, count(*) OVER () AS total`+productFrom+`
+		WHERE `+where+`
+		ORDER BY lower(p.sku) = lower(`+args.add(query)+`) DESC,
+			`+own+` DESC,
+			word_similarity(`+args.add(ts.folded())+`, p.search_text) DESC,
+			p.sku
+		LIMIT `+args.add(limit)+` OFFSET `+args.add(offset), args...)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		res.Products = append(res.Products, r.Product)
+		res.Total = r.Total
+	}
+	if len(rows) > 0 || offset == 0 {
+		return nil
+	}
+	// Past the last page: count what there is.
+	args = nil
+	where, _ = ts.productWhere(&args)
+	return tx.GetContext(ctx, &res.Total, `SELECT count(*)`+productFrom+` WHERE `+where, args...)
 }

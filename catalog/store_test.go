@@ -228,18 +228,19 @@ func TestSearch(t *testing.T) {
 		products []string
 	}{
 		{"a Chinese name matches", "红茶", nil, []string{"MN-BLACKTEA"}},
-		{"a Chinese substring matches villages and products", "白沙", []string{"baisha"}, []string{"BS-GREENTEA"}},
+		{"a Chinese substring matches villages and products, and the village's products", "白沙", []string{"baisha"}, []string{"BS-EMBROIDERY", "BS-GREENTEA"}},
 		{"an English name matches ignoring case", "COCONUT", nil, []string{"BR-COCOCANDY", "BR-COCOCHIPS", "SM-100PCT", "SM-COCOCARVE"}},
 		{"a Russian name matches ignoring case", "ЧАЙ", nil, []string{"BS-GREENTEA", "MN-BLACKTEA", "SM-COCOCARVE"}},
-		{"a Russian village name matches", "маона", []string{"maona"}, nil},
+		{"a Russian village name matches the village and its products", "маона", []string{"maona"}, []string{"LI-BROCADE", "MN-BLACKTEA", "MN-SHANLAN"}},
 		{"a SKU matches, in any case", "xl-drip", nil, []string{"XL-DRIPBAG"}},
 		{"an exact SKU comes first", "xl-coffee", nil, []string{"XL-COFFEE"}},
 		{"hidden products are not found", "vanilla", nil, nil},
 		{"a percent sign is a character, not a wildcard", "100%", nil, []string{"SM-100PCT"}},
 		{"an underscore is a character, not a wildcard", "t_a", nil, nil},
 		{"quotes and backslashes match as typed", `"gold" \`, nil, []string{"SM-QUOTE"}},
-		{"surrounding spaces are ignored", "  Beireng  ", []string{"beireng"}, nil},
-		{"regions and stories are not searched", "Boao", nil, nil},
+		{"surrounding spaces are ignored", "  Beireng  ", []string{"beireng"}, []string{"BR-COCOCANDY", "BR-COCOCHIPS"}},
+		{"a region matches its villages and their products", "Boao", []string{"beireng", "shamei"}, []string{"BR-COCOCANDY", "BR-COCOCHIPS", "SM-100PCT", "SM-COCOCARVE", "SM-DUCKEGGS", "SM-QUOTE"}},
+		{"stories are not searched", "meteorite", nil, nil},
 		{"nothing matches nonsense", "zzzz", nil, nil},
 	}
 	for _, tt := range tests {
