@@ -48,12 +48,4 @@ func (b *Bot) qr(ctx context.Context, r *Request, me catalog.Staff) error {
 
 // cardLines are the lines under a QR code: the Chinese name, the English
 // one, and the code, which every font can draw.
-func cardLines(name catalog.Texts, code string) []string {
-	var lines []string
-	for _, l := range []string{"zh", "en"} {
-		if s := name[l]; s != "" {
-			lines = append(lines, s)
-		}
-	}
-	return append(lines, code)
-}
+func cardLines(name catalog.Texts, code string) []string { return qrcard.NameLines(name, code) }

@@ -79,6 +79,8 @@ func (b *Bot) grant(ctx context.Context, r *Request, me catalog.Staff) error {
 	switch {
 	case errors.Is(err, catalog.ErrNotFound):
 		return refuse(b.msg.T(r.Lang, "unknown_village", "Code", esc(truncateRunes(code, 32))))
+	case errors.Is(err, catalog.ErrLastOffice):
+		return refuse(b.msg.T(r.Lang, "revoke_last_office"))
 	case errors.Is(err, catalog.ErrInvalid):
 		return b.usage(r, "grant")
 	case err != nil:
@@ -101,6 +103,9 @@ func (b *Bot) revoke(ctx context.Context, r *Request, me catalog.Staff) error {
 	err = b.catalog.Revoke(ctx, id, actor(r.UserID))
 	if errors.Is(err, catalog.ErrNotFound) {
 		return refuse(b.msg.T(r.Lang, "not_staff", "ID", id))
+	}
+	if errors.Is(err, catalog.ErrLastOffice) {
+		return refuse(b.msg.T(r.Lang, "revoke_last_office"))
 	}
 	if err != nil {
 		return err
@@ -152,6 +157,9 @@ func (b *Bot) SetCommands(ctx context.Context) error {
 		return err
 	}
 	for _, s := range staff {
+		if s.TelegramID == 0 {
+			continue // a console account without Telegram has no menu
+		}
 		b.refreshCommands(ctx, s.TelegramID)
 	}
 	return nil

@@ -10,13 +10,21 @@ command -v pg_ctlcluster >/dev/null 2>&1 || need_install+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need_install+=(redis-server)
 # A CJK font, so that /qr cards print Chinese names (optional).
 [ -e /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || need_install+=(fonts-droid-fallback)
+# Chromium, for the staff console's browser tests (internal/console; they
+# skip with a loud message when it is missing).
+command -v chromium >/dev/null 2>&1 || need_install+=(chromium)
 if [ ${#need_install[@]} -gt 0 ]; then
   echo "installing ${need_install[*]}"
   as_root apt-get update -qq || true
   if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_install[@]}" >/dev/null; then
-    # The font is a nicety; the databases are not.
+    # The font and the browser are niceties; the databases are not.
     for p in "${need_install[@]}"; do
       [ "$p" = fonts-droid-fallback ] && continue
+      if [ "$p" = chromium ]; then
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null ||
+          echo "chromium could not be installed: the console's browser tests will skip" >&2
+        continue
+      fi
       as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >/dev/null
     done
   fi

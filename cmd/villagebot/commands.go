@@ -14,6 +14,7 @@ import (
 
 	"villagebot/bot"
 	"villagebot/catalog"
+	"villagebot/internal/console"
 	"villagebot/internal/pg"
 	"villagebot/migrations"
 )
@@ -150,7 +151,8 @@ func describe(r catalog.ImportResult) string {
 }
 
 func (m *Main) staff(ctx context.Context, args []string) error {
-	const help = "staff grant TELEGRAM_ID office | staff grant TELEGRAM_ID coordinator VILLAGE_CODE | staff revoke TELEGRAM_ID | staff list"
+	const help = "staff grant TELEGRAM_ID office | staff grant TELEGRAM_ID coordinator VILLAGE_CODE | staff revoke TELEGRAM_ID | " +
+		"staff invite NAME office | staff invite NAME coordinator VILLAGE_CODE | staff list"
 	if len(args) == 0 {
 		fmt.Fprintln(m.Stderr, "Usage: villagebot "+help)
 		return errUsageShown
@@ -173,11 +175,16 @@ func (m *Main) staff(ctx context.Context, args []string) error {
 		}
 		id = n
 	}
-	ok := sub == "grant" && (len(a) == 2 && a[1] == "office" || len(a) == 3 && a[1] == "coordinator") ||
+	withRole := len(a) == 2 && a[1] == "office" || len(a) == 3 && a[1] == "coordinator"
+	ok := (sub == "grant" || sub == "invite") && withRole ||
 		sub == "revoke" && len(a) == 1 || sub == "list" && len(a) == 0
 	if !ok {
 		fs.Usage()
 		return errUsageShown
+	}
+	base := m.config.consoleURL()
+	if sub == "invite" && base == "" {
+		return fmt.Errorf("CONSOLE_URL (or CONSOLE_ADDR) is not set: the sign-in link needs the console's address")
 	}
 	db, _, err := m.openDB(ctx)
 	if err != nil {
@@ -185,19 +192,25 @@ func (m *Main) staff(ctx context.Context, args []string) error {
 	}
 	defer db.Close()
 	store := catalog.NewStore(db)
+	code := ""
+	if len(a) == 3 {
+		code = strings.ToLower(a[2])
+	}
 	switch sub {
 	case "grant":
-		code := ""
-		if len(a) == 3 {
-			code = strings.ToLower(a[2])
-		}
-		s, err := store.Grant(ctx, id, catalog.Role(a[1]), code, "cli")
+		s, err := store.Grant(ctx, id, catalog.Role(a[1]), code, catalog.OperatorActor)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "%d is now %s\n", s.TelegramID, roleText(s))
+	case "invite":
+		s, token, err := store.Invite(ctx, a[0], catalog.Role(a[1]), code, catalog.OperatorActor)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "%s is now %s. Sign-in link (once, within 24 h):\n%s\n", s.Name, roleText(s), console.LinkURL(base, token))
 	case "revoke":
-		if err := store.Revoke(ctx, id, "cli"); err != nil {
+		if err := store.Revoke(ctx, id, catalog.OperatorActor); err != nil {
 			if errors.Is(err, catalog.ErrNotFound) {
 				return fmt.Errorf("%d has no staff role", id)
 			}
@@ -210,9 +223,19 @@ func (m *Main) staff(ctx context.Context, args []string) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "TELEGRAM_ID\tROLE\tGRANTED_BY\tGRANTED_AT")
+		fmt.Fprintln(tw, "NAME\tTELEGRAM_ID\tROLE\tCONSOLE\tGRANTED_BY\tGRANTED_AT")
 		for _, s := range list {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", s.TelegramID, roleText(s), s.GrantedBy, s.GrantedAt.In(m.config.Location()).Format("2006-01-02 15:04"))
+			name, tg, console := s.Name, "-", "no password yet"
+			if name == "" {
+				name, console = "-", "never signed up"
+			}
+			if s.TelegramID != 0 {
+				tg = strconv.FormatInt(s.TelegramID, 10)
+			}
+			if s.HasPassword {
+				console = "password set"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, tg, roleText(s), console, s.GrantedBy, s.GrantedAt.In(m.config.Location()).Format("2006-01-02 15:04"))
 		}
 		tw.Flush()
 	}

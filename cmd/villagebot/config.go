@@ -27,6 +27,8 @@ type Config struct {
 	OrderHold       string // ORDER_HOLD: how long a sale may stay placed
 	LowStock        string // LOW_STOCK: the stock at which coordinators are told
 	SendRate        string // TELEGRAM_RATE: messages a second the whole bot sends
+	ConsoleAddr     string // CONSOLE_ADDR: where the staff console listens; empty: no console
+	ConsoleURL      string // CONSOLE_URL: the console's public base URL (default http://CONSOLE_ADDR)
 }
 
 // ConfigFromEnv reads the configuration through getenv, with the defaults
@@ -52,6 +54,8 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		OrderHold:       get("ORDER_HOLD", "48h"),
 		LowStock:        get("LOW_STOCK", "5"),
 		SendRate:        get("TELEGRAM_RATE", "30"),
+		ConsoleAddr:     get("CONSOLE_ADDR", ""),
+		ConsoleURL:      strings.TrimSuffix(get("CONSOLE_URL", ""), "/"),
 	}
 }
 
@@ -109,7 +113,35 @@ func (c Config) Validate(needToken bool) error {
 	if _, err := c.sendRate(); err != nil {
 		return err
 	}
+	return c.validateConsole()
+}
+
+// validateConsole checks CONSOLE_ADDR and CONSOLE_URL (SPEC §14).
+func (c Config) validateConsole() error {
+	if c.ConsoleAddr != "" {
+		if _, _, err := net.SplitHostPort(c.ConsoleAddr); err != nil {
+			return fmt.Errorf("CONSOLE_ADDR %q is not host:port", c.ConsoleAddr)
+		}
+		if c.ConsoleAddr == c.ListenAddr {
+			return fmt.Errorf("CONSOLE_ADDR must differ from LISTEN_ADDR: the console is kept apart from /metrics")
+		}
+	}
+	if c.ConsoleURL != "" {
+		return checkURL("CONSOLE_URL", c.ConsoleURL, "https", "http")
+	}
 	return nil
+}
+
+// consoleURL is the console's public base URL without a trailing slash;
+// "" when neither CONSOLE_URL nor CONSOLE_ADDR is set.
+func (c Config) consoleURL() string {
+	switch {
+	case c.ConsoleURL != "":
+		return c.ConsoleURL
+	case c.ConsoleAddr != "":
+		return "http://" + c.ConsoleAddr
+	}
+	return ""
 }
 
 // sendRate is TELEGRAM_RATE: the messages a second all of the bot's

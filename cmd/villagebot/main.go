@@ -116,7 +116,9 @@ Usage:
   villagebot staff grant ID office     make a Telegram user office staff
   villagebot staff grant ID coordinator VILLAGE_CODE
   villagebot staff revoke ID           take a role away
-  villagebot staff list                list staff
+  villagebot staff invite NAME office  make a console account without Telegram; prints a one-time sign-in link
+  villagebot staff invite NAME coordinator VILLAGE_CODE
+  villagebot staff list                list every staff account, with or without Telegram
   villagebot orders export [--kind gift|sale|all] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format xlsx|csv] -o FILE
                                        export order lines to a spreadsheet (default: all kinds, all dates)
   villagebot chat                      talk to the bot in this terminal (no token needed)
@@ -138,6 +140,8 @@ Environment:
   ORDER_HOLD           how long a sale order may stay placed before it is cancelled (default 48h; 0: never)
   LOW_STOCK            coordinators are told when a product's stock falls to this (default 5)
   TELEGRAM_RATE        messages a second all of the bot's processes send together (default 30)
+  CONSOLE_ADDR         where the staff console listens, e.g. 127.0.0.1:8081 (default: no console)
+  CONSOLE_URL          the console's public base URL for sign-in links (default http://CONSOLE_ADDR)
 `
 
 // newLogger writes structured logs to w; any string equal to the token is

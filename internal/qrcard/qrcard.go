@@ -155,3 +155,16 @@ func fill(img *image.Gray, r image.Rectangle, c color.Gray) {
 		}
 	}
 }
+
+// NameLines are the lines under a card's code: the Chinese and English
+// names (those that exist), then the SKU or village code. The chat's /qr
+// and the console's QR page print the same card through it.
+func NameLines(names map[string]string, code string) []string {
+	var lines []string
+	for _, l := range []string{"zh", "en"} {
+		if s := names[l]; s != "" {
+			lines = append(lines, s)
+		}
+	}
+	return append(lines, code)
+}
