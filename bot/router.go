@@ -61,6 +61,7 @@ func (b *Bot) routes() *Router {
 			"qr":     b.staffOnly(catalog.Office, b.qr),
 			"export": b.staffOnly(catalog.Office, b.export),
 			"stats":  b.staffOnly(catalog.Office, b.stats),
+			"alerts": b.staffOnly(catalog.Office, b.alerts),
 		},
 		callbacks: map[string]Handler{
 			cbMenu:        b.menu,
@@ -90,6 +91,15 @@ func (b *Bot) routes() *Router {
 			cbGiftNext:    b.staffOnly(catalog.Office, b.giftNext),
 			cbGiftClear:   b.staffOnly(catalog.Office, b.giftClear),
 			cbGiftConfirm: b.staffOnly(catalog.Office, b.giftConfirm),
+
+			// The order desk (orderdesk*.go): each press checks the role anew.
+			cbDeskConfirm:   b.deskOnly(catalog.Office, b.deskConfirm),
+			cbDeskReady:     b.deskOnly(catalog.Coordinator, b.deskReady),
+			cbDeskDelivered: b.deskOnly(catalog.Office, b.deskDelivered),
+			cbDeskCancel:    b.deskOnly(catalog.Office, b.deskCancel),
+			cbDeskReason:    b.deskOnly(catalog.Office, b.deskReason),
+			cbDeskCancelYes: b.deskOnly(catalog.Office, b.deskCancelYes),
+			cbDeskKeep:      b.deskOnly(catalog.Office, b.deskKeep),
 		},
 		steps: map[string]Handler{
 			"search/query":     b.search,
@@ -100,6 +110,7 @@ func (b *Bot) routes() *Router {
 			"import/wait":      b.staffOnly(catalog.Coordinator, b.importStep),
 			"newproduct/*":     b.staffOnly(catalog.Coordinator, b.newProductStep),
 			"gift/*":           b.staffOnly(catalog.Office, b.giftStep),
+			"desk/reason":      b.staffOnly(catalog.Office, b.deskReasonText),
 		},
 		contact:  b.contact,
 		fallback: b.unknown,

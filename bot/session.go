@@ -26,6 +26,7 @@ type Session struct {
 	Data   map[string]string `json:"data,omitempty"` // answers of the current flow
 	Cart   []CartLine        `json:"cart,omitempty"`
 	Gift   []CartLine        `json:"gift,omitempty"` // an office member's gift order being put together
+	Desk   *DeskState        `json:"desk,omitempty"` // a cancellation whose reason staff type (orderdesk.go)
 	// Screen is the id of the bot's message that navigation edits in place.
 	Screen int `json:"screen,omitempty"`
 	// ScreenPhoto is the photo that message shows, when it is one; a

@@ -29,8 +29,8 @@ import (
 // is left now. A bad request is ErrInvalid (an *InvalidError naming the
 // field) or ErrEmpty.
 //
-// Coordinators of each village in the order are told of it through the
-// outbox, and of every product whose stock this order brought down to the
+// Coordinators of each village in the order and office staff are told of
+// it through the outbox (see readersOf), and coordinators of every product whose stock this order brought down to the
 // low-stock mark.
 func (s *Store) Place(ctx context.Context, req PlaceRequest) (o Order, created bool, err error) {
 	defer wrap(&err, "Place(%q)", req.Token)
@@ -248,12 +248,10 @@ func reserveLine(ctx context.Context, tx querier, orderID int64, l LineRequest, 
 			    SELECT $5, '', 'placed', $4, $6 FROM p WHERE $7::boolean
 			), notices AS (
 			    INSERT INTO outbox (chat_id, kind, payload, created_at)
-			    SELECT s.telegram_id, 'new_order',
-			           jsonb_build_object('order', $9::bigint, 'village_id', s.village_id), $6
-			      FROM staff s, p
-			     WHERE $7::boolean AND s.role = 'coordinator'
-			       AND (s.village_id = ANY($10::bigint[]) OR s.village_id = p.village_id)
-			     ORDER BY s.village_id, s.telegram_id
+			    SELECT r.telegram_id, '`+string(NoticeNewOrder)+`', `+orderNoticeSQL("$9", "r.village_id")+`, $6
+			      FROM p, LATERAL (`+readersOf("$10::bigint[] || p.village_id", "$11::bigint")+`) r
+			     WHERE $7::boolean
+			     ORDER BY r.village_id NULLS LAST, r.telegram_id
 			)
 			SELECT line.id, line.order_id, line.product_id, line.village_id, v.code AS village_code,
 			       line.sku, line.product_names, line.units, line.unit_price_fen, line.quantity,
@@ -262,7 +260,7 @@ func reserveLine(ctx context.Context, tx querier, orderID int64, l LineRequest, 
 			  JOIN p ON p.id = line.product_id
 			  JOIN villages v ON v.id = line.village_id`,
 			l.ProductID, l.Quantity, req.Kind == Gift, req.Actor, orderID, now,
-			finish, int64(last.total), last.number, pq.Array(last.villages))
+			finish, int64(last.total), last.number, pq.Array(last.villages), req.Customer.TelegramID)
 		if err == nil {
 			return line, nil, nil
 		}
@@ -311,7 +309,7 @@ func checkLine(ctx context.Context, tx querier, l LineRequest, kind Kind) (Short
 func notifyLowStock(ctx context.Context, tx querier, l reservedLine, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO outbox (chat_id, kind, payload, created_at)
-		SELECT telegram_id, 'low_stock',
+		SELECT telegram_id, '`+string(NoticeLowStock)+`',
 		       jsonb_build_object('product_id', $1::bigint, 'sku', $2::text, 'stock', $3::int),
 		       $5::timestamptz
 		  FROM staff
