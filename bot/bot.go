@@ -45,6 +45,8 @@ type Catalog interface {
 	StaffList(ctx context.Context) ([]catalog.Staff, error)
 	Grant(ctx context.Context, telegramID int64, role catalog.Role, villageCode, actor string) (catalog.Staff, error)
 	Revoke(ctx context.Context, telegramID int64, actor string) error
+	Alerts(ctx context.Context, telegramID int64) (bool, error)
+	SetAlerts(ctx context.Context, telegramID int64, on bool) error
 }
 
 // Orders is what the bot does with orders.
@@ -60,6 +62,8 @@ type Orders interface {
 	Stats(ctx context.Context, from, to *time.Time, loc *time.Location) (orders.Stats, error)
 	CancelByCustomer(ctx context.Context, number, customerID int64) (orders.Order, error)
 	ExpireStale(ctx context.Context, hold time.Duration) (int, error)
+	RemindDue(ctx context.Context, hold, remind time.Duration) (int, error)
+	CancelByStaff(ctx context.Context, number int64, reason orders.CancelReason, text, actor string) (orders.Order, error)
 	ClaimNotifications(ctx context.Context, limit int) ([]orders.Notification, error)
 	MarkSent(ctx context.Context, id int64) error
 	MarkFailed(ctx context.Context, id int64, cause error, permanent bool) error
@@ -82,6 +86,11 @@ type Options struct {
 	// Hold is how long a sale order may stay placed before it is
 	// cancelled; default 48h, negative: never.
 	Hold time.Duration
+	// Remind is how long before the hold ends staff are reminded of a
+	// sale still placed; default 12h, negative: never.
+	Remind time.Duration
+	// ExpireEvery is how often reminders and expiry run; default 1m.
+	ExpireEvery time.Duration
 	// Location is the office's time zone, for dates shown; default
 	// Asia/Shanghai.
 	Location *time.Location
@@ -131,6 +140,7 @@ type Bot struct {
 	pollTimeout    time.Duration
 	handlerTimeout time.Duration
 	hold           time.Duration
+	remind         time.Duration
 	loc            *time.Location
 	nudge          chan struct{}
 	notifyEvery    time.Duration
@@ -170,10 +180,11 @@ func New(o Options) (*Bot, error) {
 		pollTimeout:    cmp(o.PollTimeout, 30*time.Second),
 		handlerTimeout: cmp(o.HandlerTimeout, 30*time.Second),
 		hold:           cmp(o.Hold, 48*time.Hour),
+		remind:         cmp(o.Remind, 12*time.Hour),
 		loc:            o.Location,
 		nudge:          make(chan struct{}, 1),
 		notifyEvery:    cmp(o.NotifyEvery, 2*time.Second),
-		expireEvery:    time.Minute,
+		expireEvery:    cmp(o.ExpireEvery, time.Minute),
 	}
 	b.router = b.routes()
 	b.handler = chain(b.router.Route, b.logUpdates, b.answerCallbacks, b.explainErrors, b.recoverPanics)

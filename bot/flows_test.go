@@ -214,10 +214,14 @@ func TestNotifications(t *testing.T) {
 		t.Errorf("the low-stock notice came %d times, want once per crossing", n)
 	}
 
-	// The office cancels it: the village's coordinator hears of it, with
-	// the units back in stock.
+	// The office cancels it (why, and are you sure): the village's
+	// coordinator hears of it, with the units back in stock.
 	us.office.Send("/status " + ref + " cancelled")
-	h.waitText(us.office, "→ cancelled")
+	h.waitText(us.office, "Why is order "+ref)
+	h.press(us.office, "📦 Out of stock")
+	h.waitText(us.office, "Cancel order "+ref+"?")
+	h.press(us.office, "✖️ Yes, cancel the order")
+	h.waitText(us.office, ref+" · sale · cancelled")
 	if m := h.waitText(beireng, "Order "+ref+" was cancelled"); !strings.Contains(m.Text, "BR-COCOCHIPS) × 3") {
 		t.Errorf("the cancellation notice reads %q", m.Text)
 	}

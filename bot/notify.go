@@ -2,16 +2,18 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
 	"villagebot/orders"
 )
 
-// Notifications (new orders for coordinators, low stock, status changes
-// for customers) are written to the outbox in the same transaction as
+// Notifications (new orders and reminders for staff, low stock, status
+// changes for customers; their kinds are listed in orders/notice.go) are
+// written to the outbox in the same transaction as
 // their cause; the notifier sends them after commit through the same path
 // as replies. A send Telegram refuses for good (403: the person never
 // opened the bot or blocked it) is logged once and dropped; others are
@@ -55,9 +57,9 @@ func (b *Bot) sendNotifications(ctx context.Context) bool {
 	// it would be sent again after a restart.
 	mark := context.WithoutCancel(ctx)
 	for _, n := range list {
-		text, err := b.renderNotification(ctx, n)
+		sc, err := b.renderNotification(ctx, n)
 		if err == nil {
-			_, err = b.sendText(ctx, n.ChatID, text, nil)
+			_, err = b.sendText(ctx, n.ChatID, sc.text, sc.markup())
 		}
 		if err == nil {
 			if err := b.orders.MarkSent(mark, n.ID); err != nil {
@@ -75,69 +77,82 @@ func (b *Bot) sendNotifications(ctx context.Context) bool {
 	return len(list) == batch
 }
 
-// renderNotification writes a notification in its reader's language.
-func (b *Bot) renderNotification(ctx context.Context, n orders.Notification) (string, error) {
-	var p struct {
-		Order     int64         `json:"order"`
-		VillageID int64         `json:"village_id"`
-		Status    orders.Status `json:"status"`
-		ProductID int64         `json:"product_id"`
-		SKU       string        `json:"sku"`
-		Stock     int           `json:"stock"`
+// renderNotification writes a notification in its reader's language,
+// with the buttons of the next step on staff's notices of an order.
+func (b *Bot) renderNotification(ctx context.Context, n orders.Notification) (screen, error) {
+	payload, err := n.Decode()
+	if err != nil {
+		return screen{}, err
 	}
-	if err := json.Unmarshal(n.Payload, &p); err != nil {
-		return "", fmt.Errorf("notification %d: %w", n.ID, err)
-	}
-	switch n.Kind {
-	case "new_order", "order_cancelled":
+	switch p := payload.(type) {
+	case orders.OrderNotice:
 		o, err := b.orders.Get(ctx, p.Order)
 		if err != nil {
-			return "", err
+			return screen{}, err
 		}
 		lang := b.readerLang(ctx, n.ChatID)
-		var sb strings.Builder
-		sb.WriteString(b.msg.T(lang, "notify_"+n.Kind, "Order", o.Ref()) + "\n")
-		for _, l := range o.Lines {
-			if l.VillageID == p.VillageID {
-				sb.WriteString(fmt.Sprintf("• %s (%s) × %d\n", esc(l.Name.Get(lang)), esc(l.SKU), l.Quantity))
-			}
+		if n.Kind == orders.NoticeCancelled {
+			return screen{text: b.cancelledText(lang, o, p.VillageID)}, nil
 		}
-		if n.Kind == "order_cancelled" {
-			return fit(sb.String(), "", maxText), nil
+		headline := b.msg.T(lang, "desk_new_order", "Order", o.Ref(), "Kind", b.msg.T(lang, "kind_"+string(o.Kind)))
+		if n.Kind == orders.NoticeReminder {
+			headline = b.msg.T(lang, "desk_reminder", "Order", o.Ref(),
+				"Deadline", o.CreatedAt.Add(b.hold).In(b.loc).Format("2006-01-02 15:04"))
 		}
-		if o.Contact != "" {
-			sb.WriteString("👤 " + esc(o.Contact) + "\n")
+		s := screen{text: b.deskText(lang, headline, o, p.VillageID)}
+		if row := b.deskButtons(lang, o, p.VillageID, onCard, ""); len(row) > 0 {
+			s.buttons = [][]tgbotapi.InlineKeyboardButton{row}
 		}
-		if o.Delivery != "" {
-			sb.WriteString("🚚 " + b.msg.T(lang, "delivery_"+string(o.Delivery)))
-			if o.Address != "" {
-				sb.WriteString(": " + esc(o.Address))
-			}
-		}
-		return fit(sb.String(), "", maxText), nil
-	case "low_stock":
+		return s, nil
+	case orders.LowStockNotice:
 		lang := b.readerLang(ctx, n.ChatID)
 		name := p.SKU
 		if pr, err := b.catalog.Product(ctx, p.ProductID); err == nil {
 			name = pr.Name.Get(lang)
 		}
-		return b.msg.N(lang, "notify_low_stock", p.Stock, "Name", esc(name), "SKU", esc(p.SKU)), nil
-	case "status":
+		return screen{text: b.msg.N(lang, "notify_low_stock", p.Stock, "Name", esc(name), "SKU", esc(p.SKU))}, nil
+	case orders.StatusNotice:
 		o, err := b.orders.Get(ctx, p.Order)
 		if err != nil {
-			return "", err
+			return screen{}, err
 		}
 		lang := b.msg.Pick(o.Language, "") // the customer's, as they ordered
-		return b.msg.T(lang, "notify_status", "Order", o.Ref(), "Status", b.msg.T(lang, "status_"+string(p.Status))), nil
-	case "expired":
-		o, err := b.orders.Get(ctx, p.Order)
-		if err != nil {
-			return "", err
-		}
-		lang := b.msg.Pick(o.Language, "")
-		return b.msg.T(lang, "notify_expired", "Order", o.Ref()), nil
+		return screen{text: b.customerNotice(lang, n.Kind, o, p)}, nil
 	}
-	return "", fmt.Errorf("notification %d: unknown kind %q", n.ID, n.Kind)
+	return screen{}, fmt.Errorf("notification %d: no rendering for %T", n.ID, payload)
+}
+
+// cancelledText tells staff an order is off: the lines of the reader's
+// village (all lines for office staff) are back in stock.
+func (b *Bot) cancelledText(lang string, o orders.Order, villageID int64) string {
+	key := "notify_order_cancelled"
+	if villageID == 0 {
+		key = "desk_cancelled_all"
+	}
+	var sb strings.Builder
+	sb.WriteString(b.msg.T(lang, key, "Order", o.Ref()) + "\n")
+	for _, l := range o.Lines {
+		if villageID == 0 || l.VillageID == villageID {
+			sb.WriteString(fmt.Sprintf("• %s (%s) × %d\n", esc(l.Name.Get(lang)), esc(l.SKU), l.Quantity))
+		}
+	}
+	return fit(sb.String(), "", maxText)
+}
+
+// customerNotice tells a customer what became of their order: a status
+// change (with the reason of a cancellation by staff), or its expiry with
+// what to do now.
+func (b *Bot) customerNotice(lang string, kind orders.NotificationKind, o orders.Order, p orders.StatusNotice) string {
+	switch {
+	case kind == orders.NoticeExpired:
+		return b.msg.T(lang, "desk_expired", "Order", o.Ref())
+	case p.Reason == orders.ReasonOther && p.ReasonText != "":
+		return b.msg.T(lang, "desk_cancelled_because", "Order", o.Ref(), "Reason", esc(p.ReasonText))
+	case p.Reason.Valid() && p.Reason != orders.ReasonOther:
+		return b.msg.T(lang, "desk_cancelled_because", "Order", o.Ref(),
+			"Reason", b.msg.T(lang, "desk_customer_"+string(p.Reason)))
+	}
+	return b.msg.T(lang, "notify_status", "Order", o.Ref(), "Status", b.msg.T(lang, "status_"+string(p.Status)))
 }
 
 // readerLang is the language of whoever reads chatID: their choice in the
@@ -150,9 +165,11 @@ func (b *Bot) readerLang(ctx context.Context, chatID int64) string {
 	return b.msg.Pick(s.Lang, s.TgLang)
 }
 
-// runExpiry cancels sale orders left placed past the hold, once a minute.
-// Several bot processes may run it at once: the orders store cancels each
-// order once.
+// runExpiry reminds staff of sale orders still placed when the hold
+// nears its end (Options.Remind before it), and cancels those left placed
+// past the hold, once a minute (Options.ExpireEvery). Several bot
+// processes may run it at once: the orders store reminds of each order
+// once and cancels it once.
 func (b *Bot) runExpiry(ctx context.Context) {
 	if b.hold <= 0 {
 		return
@@ -160,6 +177,16 @@ func (b *Bot) runExpiry(ctx context.Context) {
 	tick := time.NewTicker(b.expireEvery)
 	defer tick.Stop()
 	for {
+		if b.remind > 0 && b.remind < b.hold {
+			n, err := b.orders.RemindDue(ctx, b.hold, b.remind)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				b.log.Warn("reminding of orders failed", "err", err)
+			case n > 0:
+				b.log.Info("reminded staff of unconfirmed orders", "count", n)
+				b.nudgeNotifier()
+			}
+		}
 		n, err := b.orders.ExpireStale(ctx, b.hold)
 		switch {
 		case err != nil && ctx.Err() == nil:

@@ -11,40 +11,17 @@ import (
 	"villagebot/orders"
 )
 
-// pending is /pending: open orders oldest first — all of them for office
-// staff, those holding their village's products (with those lines) for a
-// coordinator.
+// pending is /pending: open orders oldest first with the buttons of
+// their next step (pendingScreen).
 func (b *Bot) pending(ctx context.Context, r *Request, me catalog.Staff) error {
 	if r.Args != "" {
 		return b.usage(r, "pending")
 	}
-	var villageID int64
-	if me.Role == catalog.Coordinator {
-		villageID = *me.VillageID
-	}
-	// A message holds a few dozen orders at most; the rest are counted.
-	list, total, err := b.orders.Open(ctx, villageID, pendingShown)
+	s, err := b.pendingScreen(ctx, r.Lang, me)
 	if err != nil {
 		return err
 	}
-	if total == 0 {
-		return b.send(ctx, r, b.msg.T(r.Lang, "pending_none"), nil)
-	}
-	var sb strings.Builder
-	sb.WriteString(b.msg.N(r.Lang, "pending_title", total) + "\n")
-	shown := 0
-	for _, o := range list {
-		block := "\n" + b.staffOrderText(r.Lang, o) + "\n"
-		if plainLen(sb.String()+block) > maxText-100 {
-			break
-		}
-		sb.WriteString(block)
-		shown++
-	}
-	if shown < total {
-		sb.WriteString("\n" + b.msg.N(r.Lang, "pending_more", total-shown))
-	}
-	return b.send(ctx, r, strings.TrimRight(sb.String(), "\n"), nil)
+	return b.send(ctx, r, s.text, s.buttons)
 }
 
 // pendingShown is the most open orders /pending reads; fewer fit in one
@@ -169,6 +146,9 @@ func (b *Bot) status(ctx context.Context, r *Request, me catalog.Staff) error {
 	}
 	if err != nil {
 		return err
+	}
+	if to == orders.Cancelled {
+		return b.askCancelReason(ctx, r, before, onCard) // why, and are you sure
 	}
 	o, err := b.orders.SetStatus(ctx, number, to, actor(r.UserID))
 	if errors.Is(err, orders.ErrBadTransition) {

@@ -94,6 +94,7 @@ func (b *Bot) routes() *Router {
 			office("qr", b.qr),
 			office("grant", b.grant),
 			office("revoke", b.revoke),
+			office("alerts", b.alerts),
 		},
 		callbacks: map[string]Handler{
 			cbMenu:        b.menu,
@@ -123,6 +124,15 @@ func (b *Bot) routes() *Router {
 			cbGiftNext:    asOffice(b.giftNext),
 			cbGiftClear:   asOffice(b.giftClear),
 			cbGiftConfirm: asOffice(b.giftConfirm),
+
+			// The order desk (orderdesk*.go): each press checks the role anew.
+			cbDeskConfirm:   b.deskOnly(catalog.Office, b.deskConfirm),
+			cbDeskReady:     b.deskOnly(catalog.Coordinator, b.deskReady),
+			cbDeskDelivered: b.deskOnly(catalog.Office, b.deskDelivered),
+			cbDeskCancel:    b.deskOnly(catalog.Office, b.deskCancel),
+			cbDeskReason:    b.deskOnly(catalog.Office, b.deskReason),
+			cbDeskCancelYes: b.deskOnly(catalog.Office, b.deskCancelYes),
+			cbDeskKeep:      b.deskOnly(catalog.Office, b.deskKeep),
 		},
 		// Every step that takes a text (or a photo, a document). A step
 		// that waits for a button press and is not listed gets the
@@ -156,6 +166,8 @@ func (b *Bot) routes() *Router {
 			{flowGift, stepDate}:      asOffice(b.giftDate),
 			{flowGift, stepNotes}:     asOffice(b.giftNotes),
 			{flowGift, stepConfirm}:   asOffice(b.useButtons),
+
+			{flowDesk, stepReason}: asOffice(b.deskReasonText),
 		},
 		contact:  b.contact,
 		fallback: b.unknown,

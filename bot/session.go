@@ -32,6 +32,7 @@ type Session struct {
 	GiftOrder  *giftState       `json:"gift_order,omitempty"`
 	NewProduct *newProductState `json:"new_product,omitempty"`
 	Photo      *photoState      `json:"photo,omitempty"`
+	Desk       *DeskState       `json:"desk,omitempty"` // a cancellation whose reason staff type (orderdesk.go)
 
 	Cart Lines `json:"cart,omitempty"`
 	// Screen is the id of the bot's message that navigation edits in place.
@@ -72,6 +73,7 @@ const (
 	flowNewProduct Flow = "newproduct" // newProductState, newproduct.go
 	flowPhoto      Flow = "photo"      // photoState, stock.go
 	flowImport     Flow = "import"     // the next document is a catalog file
+	flowDesk       Flow = "desk"       // DeskState, orderdesk_cancel.go: staff type why an order is cancelled
 )
 
 // Step names where a flow stands; router.go routes each flow's steps.
@@ -101,6 +103,7 @@ const (
 	stepGiftMark  Step = "gift"
 	stepStory     Step = "story"
 	stepWait      Step = "wait"
+	stepReason    Step = "reason"
 )
 
 // at reports whether the session stands at step of flow.
@@ -155,7 +158,7 @@ func (s *Session) Enter(flow Flow, step Step) {
 // Leave ends the current flow and forgets its answers.
 func (s *Session) Leave() {
 	s.Flow, s.Step = "", ""
-	s.Checkout, s.GiftOrder, s.NewProduct, s.Photo = nil, nil, nil, nil
+	s.Checkout, s.GiftOrder, s.NewProduct, s.Photo, s.Desk = nil, nil, nil, nil, nil
 }
 
 // encode is the session as stored: JSON in the current shape.

@@ -66,7 +66,7 @@ func (s *Store) expireOne(ctx context.Context, cutoff time.Time) (bool, error) {
 		}
 		expired = true
 		return s.transition(ctx, tx, &o, change{
-			to: Cancelled, actor: "system", ledger: "expire", notice: "expired", note: "expired",
+			to: Cancelled, actor: "system", ledger: "expire", notice: NoticeExpired, note: "expired",
 		})
 	})
 	return expired, err

@@ -110,9 +110,9 @@ func (s *Store) WaitCounts(ctx context.Context, villageID int64) (counts map[Sta
 	return counts, err
 }
 
-// Change is one line of the history of changes: who changed what, when.
+// HistoryEntry is one line of the history of changes: who changed what, when.
 // Kind is "stock", "product", "order" or "staff".
-type Change struct {
+type HistoryEntry struct {
 	At      time.Time `db:"at"`
 	Actor   string    `db:"actor"`
 	Kind    string    `db:"kind"`
@@ -125,7 +125,7 @@ type Change struct {
 // History returns the latest limit changes made by people (stock, price,
 // visibility, order statuses, staff roles), newest first; with a village
 // id, only the changes of that village's products and orders.
-func (s *Store) History(ctx context.Context, villageID int64, limit int) (cs []Change, err error) {
+func (s *Store) History(ctx context.Context, villageID int64, limit int) (cs []HistoryEntry, err error) {
 	defer wrap(&err, "History(%d)", villageID)
 	err = sqlx.SelectContext(ctx, s.db, &cs, `
 		SELECT at, actor, kind, subject, what, from_value, to_value FROM (

@@ -13,19 +13,14 @@ import (
 )
 
 // Notification is a message waiting in the outbox, written in the same
-// transaction as the change it tells of. Kinds and payloads:
-//
-//	new_order  {"order": 1042, "village_id": 3}        to each coordinator of the village
-//	order_cancelled  {"order": 1042, "village_id": 3}  to each coordinator of the village, at cancelling
-//	low_stock  {"product_id": 7, "sku": "MAONA-TEA", "stock": 5}   to each coordinator of its village
-//	status     {"order": 1042, "status": "confirmed"}  to the customer
-//	expired    {"order": 1042, "status": "cancelled"}  to the customer
+// transaction as the change it tells of. Its kinds and their payloads are
+// listed in notice.go; Decode reads the payload.
 type Notification struct {
-	ID       int64           `db:"id"`
-	ChatID   int64           `db:"chat_id"`
-	Kind     string          `db:"kind"`
-	Payload  json.RawMessage `db:"payload"`
-	Attempts int             `db:"attempts"` // sending attempts, this one included
+	ID       int64            `db:"id"`
+	ChatID   int64            `db:"chat_id"`
+	Kind     NotificationKind `db:"kind"`
+	Payload  json.RawMessage  `db:"payload"`
+	Attempts int              `db:"attempts"` // sending attempts, this one included
 }
 
 const (

@@ -34,8 +34,8 @@ import (
 // *InvalidError naming the field) or ErrEmpty. An order refused for any
 // reason takes no order number: numbers have no gaps.
 //
-// Coordinators of each village in the order are told of it through the
-// outbox, and of every product whose stock this order brought down to the
+// Coordinators of each village in the order and office staff are told of
+// it through the outbox (see readersOf), and coordinators of every product whose stock this order brought down to the
 // low-stock mark.
 func (s *Store) Place(ctx context.Context, req PlaceRequest) (o Order, created bool, err error) {
 	defer wrap(&err, "Place(%q)", req.Token)
@@ -232,8 +232,8 @@ func villagesOf(lines []Line) []int64 {
 // ($7) it also finishes the order: takes the next order number from
 // order_numbers, the last write of the transaction, so that an order
 // refused at any line takes none; sets the number and total; writes the
-// first event and the coordinators' notices.
-const reserveLineSQL = `
+// first event and the notices to everyone who acts on it (readersOf).
+var reserveLineSQL = `
 	WITH p AS (
 	    UPDATE products
 	       SET stock = stock - $2::int, updated_at = now()
@@ -262,12 +262,9 @@ const reserveLineSQL = `
 	    SELECT $5, '', 'placed', $4, $6 FROM num
 	), notices AS (
 	    INSERT INTO outbox (chat_id, kind, payload, created_at)
-	    SELECT s.telegram_id, 'new_order',
-	           jsonb_build_object('order', num.last, 'village_id', s.village_id), $6
-	      FROM staff s, p, num
-	     WHERE s.role = 'coordinator'
-	       AND (s.village_id = ANY($9::bigint[]) OR s.village_id = p.village_id)
-	     ORDER BY s.village_id, s.telegram_id
+	    SELECT r.telegram_id, '` + string(NoticeNewOrder) + `', ` + orderNoticeSQL("num.last", "r.village_id") + `, $6
+	      FROM p, num, LATERAL (` + readersOf("$9::bigint[] || p.village_id", "$11::bigint") + `) r
+	     ORDER BY r.village_id NULLS LAST, r.telegram_id
 	)
 	SELECT line.id, line.order_id, line.product_id, line.village_id, v.code AS village_code,
 	       line.sku, line.product_names, line.units, line.unit_price_fen, line.quantity,
@@ -298,7 +295,7 @@ func reserveLine(ctx context.Context, tx querier, orderID int64, l LineRequest, 
 		var line reservedLine
 		err := sqlx.GetContext(ctx, tx, &line, reserveLineSQL,
 			l.ProductID, l.Quantity, req.Kind == Gift, req.Actor, orderID, now,
-			finish, int64(last.total), pq.Array(last.villages), seen)
+			finish, int64(last.total), pq.Array(last.villages), seen, req.Customer.TelegramID)
 		if err == nil {
 			return line, nil, nil, nil
 		}
@@ -355,7 +352,7 @@ func checkLine(ctx context.Context, tx querier, l LineRequest, kind Kind) (*Shor
 func notifyLowStock(ctx context.Context, tx querier, l reservedLine, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO outbox (chat_id, kind, payload, created_at)
-		SELECT telegram_id, 'low_stock',
+		SELECT telegram_id, '`+string(NoticeLowStock)+`',
 		       jsonb_build_object('product_id', $1::bigint, 'sku', $2::text, 'stock', $3::int),
 		       $5::timestamptz
 		  FROM staff

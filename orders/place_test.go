@@ -90,12 +90,14 @@ func TestPlaceReservesSnapshotsAndNotifies(t *testing.T) {
 		t.Errorf("customer not recorded")
 	}
 
-	// One notice per coordinator of each village; office staff get none.
+	// One notice per coordinator of each village, with the village; one
+	// per office member with alerts on (the default), with all lines.
 	notices := f.villageNotices("new_order")
 	want := fmt.Sprint([]string{
 		fmt.Sprintf("9001:%d:%d", o.Number, maona),
 		fmt.Sprintf("9002:%d:%d", o.Number, maona),
 		fmt.Sprintf("9003:%d:%d", o.Number, boao),
+		fmt.Sprintf("%d:%d:<nil>", officer, o.Number),
 	})
 	if fmt.Sprint(notices) != want {
 		t.Errorf("new_order notices = %v, want %v", notices, want)

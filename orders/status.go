@@ -3,8 +3,10 @@ package orders
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -29,7 +31,7 @@ func (s *Store) SetStatus(ctx context.Context, number int64, to Status, actor st
 		if err != nil {
 			return err
 		}
-		if err := s.transition(ctx, tx, &cur, change{to: to, actor: actor, ledger: "cancel", notice: "status"}); err != nil {
+		if err := s.transition(ctx, tx, &cur, change{to: to, actor: actor, ledger: "cancel", notice: NoticeStatus}); err != nil {
 			return err
 		}
 		o, err = getOrder(ctx, tx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, cur.ID)
@@ -60,7 +62,69 @@ func (s *Store) CancelByCustomer(ctx context.Context, number, customerID int64) 
 			return errBadTransition(cur.Status, Cancelled)
 		}
 		if err := s.transition(ctx, tx, &cur, change{
-			to: Cancelled, actor: TelegramActor(customerID), ledger: "cancel", notice: "status",
+			to: Cancelled, actor: TelegramActor(customerID), ledger: "cancel", notice: NoticeStatus,
+		}); err != nil {
+			return err
+		}
+		o, err = getOrder(ctx, tx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, cur.ID)
+		return err
+	})
+	return o, err
+}
+
+// CancelReason is why staff cancelled an order, told the customer in
+// their language; ReasonOther comes with the words staff typed.
+type CancelReason string
+
+// The reasons staff pick from when they cancel an order.
+const (
+	ReasonOutOfStock    CancelReason = "out_of_stock"
+	ReasonCustomerAsked CancelReason = "customer_asked"
+	ReasonNotCollected  CancelReason = "not_collected"
+	ReasonOther         CancelReason = "other"
+)
+
+// CancelReasons lists the reasons in the order staff are offered them.
+var CancelReasons = []CancelReason{ReasonOutOfStock, ReasonCustomerAsked, ReasonNotCollected, ReasonOther}
+
+// Valid reports whether r is one of CancelReasons.
+func (r CancelReason) Valid() bool { return slices.Contains(CancelReasons, r) }
+
+// MaxReasonText is the longest reason staff may type, in characters.
+const MaxReasonText = 200
+
+// CancelByStaff cancels an order on behalf of staff (actor) for a reason,
+// returning its stock. The reason is the cancellation's event note — the
+// reason's name, or for ReasonOther the typed text, which is then
+// required — and the customer is told it. An order delivered or cancelled
+// already is ErrBadTransition; a bad reason ErrInvalid.
+func (s *Store) CancelByStaff(ctx context.Context, number int64, reason CancelReason, text, actor string) (o Order, err error) {
+	defer wrap(&err, "CancelByStaff(%d, %q)", number, reason)
+	text = strings.TrimSpace(text)
+	if !reason.Valid() {
+		return Order{}, invalid("reason", "%q is not a reason", reason)
+	}
+	if reason != ReasonOther {
+		text = ""
+	}
+	if err := checkText("reason", text, MaxReasonText, reason == ReasonOther, false); err != nil {
+		return Order{}, err
+	}
+	if err := checkText("actor", actor, maxActor, true, false); err != nil {
+		return Order{}, err
+	}
+	note := string(reason)
+	if text != "" {
+		note += ": " + text
+	}
+	err = pg.Transact(ctx, s.db, func(tx *sqlx.Tx) error {
+		cur, err := lockOrder(ctx, tx, number)
+		if err != nil {
+			return err
+		}
+		if err := s.transition(ctx, tx, &cur, change{
+			to: Cancelled, actor: actor, ledger: "cancel", notice: NoticeStatus,
+			note: note, reason: reason, reasonText: text,
 		}); err != nil {
 			return err
 		}
@@ -119,7 +183,7 @@ func (s *Store) MarkReady(ctx context.Context, number, villageID int64, actor st
 			return err
 		}
 		if cur.Status == Placed {
-			notice := "status"
+			notice := NoticeStatus
 			if allReady {
 				notice = ""
 			}
@@ -128,7 +192,7 @@ func (s *Store) MarkReady(ctx context.Context, number, villageID int64, actor st
 			}
 		}
 		if allReady {
-			if err := s.transition(ctx, tx, &cur, change{to: Ready, actor: actor, notice: "status"}); err != nil {
+			if err := s.transition(ctx, tx, &cur, change{to: Ready, actor: actor, notice: NoticeStatus}); err != nil {
 				return err
 			}
 		}
@@ -145,17 +209,22 @@ type change struct {
 	// ledger is the stock ledger's reason when cancelling: "cancel" (the
 	// default) or "expire".
 	ledger string
-	// notice is the outbox kind that tells the customer ("status",
-	// "expired"), or empty to tell nobody. The customer is never told of
-	// what they did themselves.
-	notice string
+	// notice is the kind that tells the customer (NoticeStatus,
+	// NoticeExpired), or empty to tell nobody. The customer is never told
+	// of what they did themselves.
+	notice NotificationKind
 	note   string // order_events.note
+	// reason and reasonText are a cancellation's reason, told the
+	// customer.
+	reason     CancelReason
+	reasonText string
 }
 
 // transition is the one place where an order's status changes after it is
 // placed. o must be locked (lockOrder) in tx; it is updated in place. A
-// cancellation also returns the units to stock and tells the coordinators
-// of the order's villages (outbox "order_cancelled"), however it came.
+// cancellation also returns the units to stock and tells the readers of
+// the order's new-order notice, as they are now (readersOf), that it is
+// off, however it came.
 func (s *Store) transition(ctx context.Context, tx *sqlx.Tx, o *Order, c change) error {
 	if !CanTransition(o.Status, c.to) {
 		return errBadTransition(o.Status, c.to)
@@ -168,17 +237,12 @@ func (s *Store) transition(ctx context.Context, tx *sqlx.Tx, o *Order, c change)
 		if err := release(ctx, tx, o.ID, c.ledger, c.actor, now); err != nil {
 			return err
 		}
-		// The coordinators of the order's villages, as they are now, are
-		// told it is off (and its units back in stock).
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO outbox (chat_id, kind, payload, created_at)
-			SELECT s.telegram_id, 'order_cancelled',
-			       jsonb_build_object('order', $2::bigint, 'village_id', s.village_id), $3
-			  FROM staff s
-			 WHERE s.role = 'coordinator'
-			   AND s.village_id IN (SELECT village_id FROM order_lines WHERE order_id = $1)
-			 ORDER BY s.village_id, s.telegram_id`,
-			o.ID, o.Number, now); err != nil {
+			SELECT r.telegram_id, '`+string(NoticeCancelled)+`', `+orderNoticeSQL("$2", "r.village_id")+`, $3
+			  FROM (`+readersOf("ARRAY(SELECT DISTINCT village_id FROM order_lines WHERE order_id = $1)", "$4::bigint")+`) r
+			 ORDER BY r.village_id NULLS LAST, r.telegram_id`,
+			o.ID, o.Number, now, actorTelegramID(c.actor)); err != nil {
 			return err
 		}
 	}
@@ -192,18 +256,27 @@ func (s *Store) transition(ctx context.Context, tx *sqlx.Tx, o *Order, c change)
 		return err
 	}
 	if c.notice != "" && c.actor != TelegramActor(o.CustomerID) {
-		payload, err := json.Marshal(map[string]any{"order": o.Number, "status": c.to})
+		payload, err := encodeNotice(StatusNotice{Order: o.Number, Status: c.to, Reason: c.reason, ReasonText: c.reasonText})
 		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO outbox (chat_id, kind, payload, created_at) VALUES ($1, $2, $3, $4)`,
-			o.ChatID, c.notice, string(payload), now); err != nil {
+			o.ChatID, c.notice, payload, now); err != nil {
 			return err
 		}
 	}
 	o.Status, o.UpdatedAt = c.to, now
 	return nil
+}
+
+// actorTelegramID is the Telegram id of an actor "telegram:<id>", else 0.
+func actorTelegramID(actor string) int64 {
+	id, err := strconv.ParseInt(strings.TrimPrefix(actor, "telegram:"), 10, 64)
+	if err != nil || !strings.HasPrefix(actor, "telegram:") {
+		return 0
+	}
+	return id
 }
 
 // release returns the units of every line of an order to stock, in

@@ -25,6 +25,7 @@ type Config struct {
 	LogLevel        string // LOG_LEVEL
 	Timezone        string // TIMEZONE
 	OrderHold       string // ORDER_HOLD: how long a sale may stay placed
+	OrderRemind     string // ORDER_REMIND: how long before the hold ends staff are reminded
 	LowStock        string // LOW_STOCK: the stock at which coordinators are told
 	SendRate        string // TELEGRAM_RATE: messages a second the whole bot sends
 	ConsoleAddr     string // CONSOLE_ADDR: where the staff console listens; empty: no console
@@ -52,6 +53,7 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		LogLevel:        get("LOG_LEVEL", "info"),
 		Timezone:        get("TIMEZONE", "Asia/Shanghai"),
 		OrderHold:       get("ORDER_HOLD", "48h"),
+		OrderRemind:     get("ORDER_REMIND", ""),
 		LowStock:        get("LOW_STOCK", "5"),
 		SendRate:        get("TELEGRAM_RATE", "30"),
 		ConsoleAddr:     get("CONSOLE_ADDR", ""),
@@ -107,6 +109,9 @@ func (c Config) Validate(needToken bool) error {
 	if _, err := c.hold(); err != nil {
 		return err
 	}
+	if _, err := c.remind(); err != nil {
+		return err
+	}
 	if _, err := c.lowStock(); err != nil {
 		return err
 	}
@@ -160,6 +165,24 @@ func (c Config) hold() (time.Duration, error) {
 	d, err := time.ParseDuration(c.OrderHold)
 	if err != nil || d < 0 || d > 90*24*time.Hour {
 		return 0, fmt.Errorf("ORDER_HOLD %q is not a duration from 0 to 2160h, such as 48h", c.OrderHold)
+	}
+	return d, nil
+}
+
+// remind is ORDER_REMIND: how long before ORDER_HOLD ends a sale still
+// placed staff are reminded of it, shorter than the hold; 0 never
+// reminds. Unset, it is 12h, or half the hold when the hold is not longer.
+func (c Config) remind() (time.Duration, error) {
+	hold, _ := c.hold()
+	if c.OrderRemind == "" {
+		if hold > 0 && hold <= 12*time.Hour {
+			return hold / 2, nil
+		}
+		return 12 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(c.OrderRemind)
+	if err != nil || d < 0 || hold > 0 && d >= hold {
+		return 0, fmt.Errorf("ORDER_REMIND %q is not a duration from 0 to less than ORDER_HOLD (%s), such as 12h", c.OrderRemind, c.OrderHold)
 	}
 	return d, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(kv map[string]string) func(string) string {
@@ -38,6 +39,9 @@ func TestConfigValidateNamesTheBadVariable(t *testing.T) {
 		{"TIMEZONE", "Mars/Olympus"},
 		{"ORDER_HOLD", "forever"},
 		{"ORDER_HOLD", "-1h"},
+		{"ORDER_REMIND", "soon"},
+		{"ORDER_REMIND", "-1h"},
+		{"ORDER_REMIND", "48h"}, // not before the default hold ends
 		{"LOW_STOCK", "-1"},
 		{"TELEGRAM_RATE", "0"},
 		{"TELEGRAM_RATE", "fast"},
@@ -56,5 +60,30 @@ func TestConfigValidateNamesTheBadVariable(t *testing.T) {
 				t.Errorf("error %q shows the token", err)
 			}
 		})
+	}
+}
+
+// ORDER_REMIND is 12h unless set, or half a hold of 12h or less; set, it
+// must end before the hold does.
+func TestConfigRemind(t *testing.T) {
+	for _, tt := range []struct {
+		hold, remind string
+		want         time.Duration
+		ok           bool
+	}{
+		{"", "", 12 * time.Hour, true},
+		{"6h", "", 3 * time.Hour, true},
+		{"0", "", 12 * time.Hour, true},
+		{"48h", "1h30m", 90 * time.Minute, true},
+		{"48h", "0", 0, true},
+		{"0", "100h", 100 * time.Hour, true},
+		{"6h", "6h", 0, false},
+		{"6h", "12h", 0, false},
+	} {
+		c := ConfigFromEnv(env(map[string]string{"ORDER_HOLD": tt.hold, "ORDER_REMIND": tt.remind}))
+		got, err := c.remind()
+		if tt.ok && (err != nil || got != tt.want) || !tt.ok && (err == nil || c.Validate(false) == nil) {
+			t.Errorf("ORDER_HOLD=%q ORDER_REMIND=%q: %v, %v; want %v (ok %v)", tt.hold, tt.remind, got, err, tt.want, tt.ok)
+		}
 	}
 }

@@ -138,6 +138,7 @@ Environment:
   LOG_LEVEL            debug, info, warn or error (default info)
   TIMEZONE             the office's time zone (default Asia/Shanghai)
   ORDER_HOLD           how long a sale order may stay placed before it is cancelled (default 48h; 0: never)
+  ORDER_REMIND         how long before ORDER_HOLD ends a placed sale staff are reminded of it (default 12h; 0: never)
   LOW_STOCK            coordinators are told when a product's stock falls to this (default 5)
   TELEGRAM_RATE        messages a second all of the bot's processes send together (default 30)
   CONSOLE_ADDR         where the staff console listens, e.g. 127.0.0.1:8081 (default: no console)

@@ -208,12 +208,17 @@ func (m *Main) openApp(ctx context.Context, apiURL, token, intake string) (*app,
 	if hold == 0 {
 		hold = -1 // bot.Options: negative never expires
 	}
+	remind, _ := m.config.remind()
+	if remind == 0 {
+		remind = -1 // bot.Options: negative never reminds
+	}
 	opts := bot.Options{
 		Telegram:       tg,
 		Catalog:        catalog.NewStore(db),
 		Orders:         store,
 		Location:       m.config.Location(),
 		Hold:           hold,
+		Remind:         remind,
 		Sessions:       bot.NewRedisSessions(rdb, ""),
 		Messages:       msgs,
 		Log:            m.log.With(slog.String("component", "bot")),
