@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"villagebot/catalog"
 	"villagebot/orders"
 )
 
@@ -37,7 +38,7 @@ func TestPlacedNextSaysByWhen(t *testing.T) {
 	}
 	b := &Bot{msg: msgs, hold: 48 * time.Hour, loc: time.FixedZone("CST", 8*3600)}
 	o := orders.Order{Kind: orders.Sale, CreatedAt: time.Date(2026, 3, 20, 10, 0, 0, 0, time.UTC)}
-	for _, lang := range Languages {
+	for _, lang := range catalog.Languages {
 		if got := b.placedNext(lang, o); !strings.Contains(got, "2026-03-22 18:00") {
 			t.Errorf("%s: %q lacks the deadline", lang, got)
 		}
