@@ -44,6 +44,14 @@ const (
 	cbGiftClear   = "gc" // gc: start the choice again
 	cbGiftConfirm = "gy" // gy:<checkout token>
 
+	// The order desk (orderdesk*.go); <where> is onCard or onPending.
+	cbDeskConfirm   = "dc"  // dc:<order>:<where>: office, placed → confirmed
+	cbDeskReady     = "dr"  // dr:<order>:<where>: the presser's village's lines (all for office) ready
+	cbDeskDelivered = "dd"  // dd:<order>:<where>: office, ready → delivered
+	cbDeskCancel    = "dx"  // dx:<order>:<where>: office, ask why
+	cbDeskReason    = "dxr" // dxr:<order>:<reason index>:<where>: ask to confirm, or for the words of "other"
+	cbDeskCancelYes = "dxy" // dxy:<order>:<reason index>:<where>: cancel it
+	cbDeskKeep      = "dxn" // dxn:<order>:<where>: do not cancel
 )
 
 // cbArg is the kind of one argument of callback data, by its largest
@@ -81,6 +89,10 @@ var callbackKinds = map[string][]cbArg{
 	cbNewCategory: {argIndex}, cbNewGift: {argIndex}, cbNewCreate: nil,
 
 	cbGiftPick: {argID}, cbGiftNext: nil, cbGiftClear: nil, cbGiftConfirm: {argToken},
+
+	cbDeskConfirm: {argID, argIndex}, cbDeskReady: {argID, argIndex}, cbDeskDelivered: {argID, argIndex},
+	cbDeskCancel: {argID, argIndex}, cbDeskReason: {argID, argIndex, argIndex},
+	cbDeskCancelYes: {argID, argIndex, argIndex}, cbDeskKeep: {argID, argIndex},
 }
 
 // maxCallbackData is Telegram's limit on callback_data, in bytes.

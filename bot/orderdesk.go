@@ -20,16 +20,8 @@ import (
 //
 // The buttons of an order say where they were pressed, so that the
 // screen is redrawn as it was: on the order's own card (a notification)
-// or on the /pending list.
-const (
-	cbDeskConfirm   = "dc"  // dc:<order>:<where>: office, placed → confirmed
-	cbDeskReady     = "dr"  // dr:<order>:<where>: the presser's village's lines (all for office) ready
-	cbDeskDelivered = "dd"  // dd:<order>:<where>: office, ready → delivered
-	cbDeskCancel    = "dx"  // dx:<order>:<where>: office, ask why
-	cbDeskReason    = "dxr" // dxr:<order>:<reason index>:<where>: ask to confirm, or for the words of "other"
-	cbDeskCancelYes = "dxy" // dxy:<order>:<reason index>:<where>: cancel it
-	cbDeskKeep      = "dxn" // dxn:<order>:<where>: do not cancel
-)
+// or on the /pending list. Its callback kinds are declared with all the
+// others in callback.go.
 
 // Where an order's button was pressed.
 const (
