@@ -87,7 +87,7 @@ func (g golden) visitor(u *telegramtest.User) {
 
 // coordinator: /stock and /pending of their village.
 func (g golden) coordinator(u *telegramtest.User) {
-	g.check("stock", g.send(u, "/stock", contains("<code>MN-BLACKTEA</code>")))
+	g.check("stock", g.send(u, "/stock", contains("🏡")))
 	g.check("pending-coordinator", g.send(u, "/pending", contains("📋")))
 }
 

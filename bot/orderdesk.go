@@ -109,7 +109,7 @@ func (b *Bot) deskText(lang, headline string, o orders.Order, villageID int64) s
 		if o.Phone != "" {
 			sb.WriteString(" · " + esc(o.Phone))
 		}
-		sb.WriteString("\n🚚 " + b.msg.T(lang, "delivery_"+string(o.Delivery)))
+		sb.WriteString("\n" + b.msg.T(lang, "delivery_"+string(o.Delivery)))
 		if o.Address != "" {
 			sb.WriteString(": " + esc(o.Address))
 		}
