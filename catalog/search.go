@@ -138,9 +138,9 @@ func queryWords(query string) ([]string, error) {
 
 // term is one word of a query as the database compares it.
 type term struct {
-	Folded  string `db:"folded"`  // search_fold of the word
-	Pattern string `db:"pattern"` // LIKE pattern: the folded word anywhere
-	Found   bool   `db:"found"`   // somewhere in the catalog as it is
+	Folded  string // search_fold of the word
+	Pattern string // LIKE pattern: the folded word anywhere
+	Found   bool   // somewhere in the catalog as it is
 }
 
 // typo reports whether a word found nowhere is looked for as a typo: a
@@ -173,25 +173,41 @@ func (ts terms) fuzzy() bool {
 // catalog as they are. It returns nil when a word can match nothing, so
 // neither can the query.
 func searchTerms(ctx context.Context, tx *sqlx.Tx, words []string) (terms, error) {
-	var ts terms
-	err := tx.SelectContext(ctx, &ts, `SELECT f.folded, l.pattern,
-			EXISTS (SELECT 1 FROM products p WHERE p.visible AND p.search_text LIKE l.pattern)
-				OR EXISTS (SELECT 1 FROM villages v WHERE v.search_text LIKE l.pattern) AS found
+	var folded []string
+	err := tx.SelectContext(ctx, &folded, `SELECT search_fold(w.word)
 		FROM unnest($1::text[]) WITH ORDINALITY AS w (word, i)
-		CROSS JOIN LATERAL (SELECT search_fold(w.word) AS folded) AS f
-		CROSS JOIN LATERAL (SELECT '%' || replace(replace(replace(f.folded, '\', '\\'), '%', '\%'), '_', '\_') || '%' AS pattern) AS l
-		WHERE f.folded <> ''
 		ORDER BY w.i`, pq.StringArray(words))
 	if err != nil {
+		return nil, err
+	}
+	var ts terms
+	var args sqlArgs
+	var found []string
+	for _, f := range folded {
+		if f == "" || slices.ContainsFunc(ts, func(t term) bool { return t.Folded == f }) {
+			continue
+		}
+		t := term{Folded: f, Pattern: "%" + escapeLike(f) + "%"}
+		ts = append(ts, t)
+		// A pattern given as a value lets the planner use the trigram index.
+		pat := args.add(t.Pattern)
+		found = append(found, `EXISTS (SELECT 1 FROM products p WHERE p.visible AND p.search_text LIKE `+pat+`)
+			OR EXISTS (SELECT 1 FROM villages v WHERE v.search_text LIKE `+pat+`)`)
+	}
+	if len(ts) == 0 {
+		return nil, nil
+	}
+	dest := make([]any, len(ts))
+	for i := range ts {
+		dest[i] = &ts[i].Found
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT `+strings.Join(found, ", "), args...).Scan(dest...); err != nil {
 		return nil, err
 	}
 	for _, t := range ts {
 		if !t.Found && !t.typo() {
 			return nil, nil
 		}
-	}
-	if len(ts) == 0 {
-		return nil, nil
 	}
 	return ts, nil
 }
@@ -208,7 +224,7 @@ func (a *sqlArgs) add(v any) string {
 // it is, or, for a typo, a word near it.
 func (t term) matches(col string, args *sqlArgs) string {
 	if !t.typo() {
-		return col + ` LIKE ` + args.add(t.Pattern) + ` ESCAPE '\'`
+		return col + ` LIKE ` + args.add(t.Pattern)
 	}
 	w := args.add(t.Folded)
 	return `(` + w + ` <% ` + col + ` AND search_near(` + w + `, ` + col + `))`
@@ -223,13 +239,15 @@ func (ts terms) folded() string {
 	return strings.Join(words, " ")
 }
 
-// productWhere is the condition that a product (p, of village v) matches
-// every term, and own the number of terms its own names and SKU hold.
+// productWhere is the condition that a product p matches every term,
+// in its own search text or its village's, and own the number of terms
+// its own text holds. A village's match is a list of village ids, so the
+// planner may answer each side from an index.
 func (ts terms) productWhere(args *sqlArgs) (where, own string) {
 	var all, mine []string
 	for _, t := range ts {
 		m := t.matches("p.search_text", args)
-		all = append(all, `(`+m+` OR `+t.matches("v.search_text", args)+`)`)
+		all = append(all, `(`+m+` OR p.village_id = ANY (ARRAY(SELECT v.id FROM villages v WHERE `+t.matches("v.search_text", args)+`)))`)
 		mine = append(mine, `(`+m+`)::int`)
 	}
 	return `p.visible AND ` + strings.Join(all, " AND "), strings.Join(mine, " + ")
@@ -276,4 +294,10 @@ func (ts terms) products(ctx context.Context, tx *sqlx.Tx, res *Results, query s
 	args = nil
 	where, _ = ts.productWhere(&args)
 	return tx.GetContext(ctx, &res.Total, `SELECT count(*)`+productFrom+` WHERE `+where, args...)
+}
+
+// escapeLike escapes the LIKE wildcards % and _ and the escape character
+// (a backslash, LIKE's default).
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
