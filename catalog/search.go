@@ -143,14 +143,21 @@ type term struct {
 	Found   bool   // somewhere in the catalog as it is
 }
 
+// word is the folded word without the punctuation around it ("tea?"
+// is looked for as a typo of "tea").
+func (t term) word() string {
+	return strings.TrimFunc(t.Folded, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
+}
+
 // typo reports whether a word found nowhere is looked for as a typo: a
 // word of at least three letters, none of them Han (a Chinese word has
 // no spelling to get wrong, and no spaces to tell its words apart).
 func (t term) typo() bool {
-	if t.Found || utf8.RuneCountInString(t.Folded) < 3 {
+	w := t.word()
+	if t.Found || utf8.RuneCountInString(w) < 3 {
 		return false
 	}
-	for _, r := range t.Folded {
+	for _, r := range w {
 		if !unicode.IsLetter(r) || unicode.Is(unicode.Han, r) {
 			return false
 		}
@@ -226,7 +233,7 @@ func (t term) matches(col string, args *sqlArgs) string {
 	if !t.typo() {
 		return col + ` LIKE ` + args.add(t.Pattern)
 	}
-	w := args.add(t.Folded)
+	w := args.add(t.word())
 	return `(` + w + ` <% ` + col + ` AND search_near(` + w + `, ` + col + `))`
 }
 

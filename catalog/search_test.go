@@ -44,6 +44,7 @@ func TestSearchFindsWhatPeopleType(t *testing.T) {
 		{"an English typo", "cofee", nil, []string{"XL-COFFEE", "XL-DRIPBAG"}, false},
 		{"a short English typo", "tee", nil, []string{"BS-GREENTEA", "MN-BLACKTEA", "SM-COCOCARVE"}, false},
 		{"a typo that begins a longer word", "cofe", nil, []string{"XL-COFFEE", "XL-DRIPBAG"}, false},
+		{"punctuation around a word", "«tea?»", nil, []string{"BS-GREENTEA", "MN-BLACKTEA", "SM-COCOCARVE"}, false},
 		{"a Russian typo", "апельсны", nil, []string{"QZ-ORANGE"}, false},
 		{"е for ё", "мед", nil, []string{"QZ-HONEY"}, false},
 		{"е for ё in the middle of a word", "зеленый", nil, []string{"BS-GREENTEA"}, false},
