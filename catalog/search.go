@@ -71,7 +71,7 @@ func (s *Store) Search(ctx context.Context, query string, limit int) (Results, e
 func (s *Store) SearchPage(ctx context.Context, query string, offset, limit int) (res Results, err error) {
 	defer func() {
 		if err != nil {
-			err = fmt.Errorf("catalog: search %q: %w", query, err)
+			err = fmt.Errorf("catalog: search %.100q: %w", query, err)
 		}
 	}()
 	words, err := queryWords(query)
