@@ -65,13 +65,13 @@ func (s *Store) Search(ctx context.Context, query string, limit int) (Results, e
 // looked for, the rest left out.
 //
 // Products come best first: an exact SKU, then those whose own names hold
-// the most words, then by trigram similarity of the whole query, then by
-// SKU. An empty query, one longer than MaxQueryRunes or not UTF-8 is
-// ErrInvalid; so is a negative offset.
+// the most words, then those with the shortest search text (the words
+// are more of it), then by SKU. An empty query, one longer than
+// MaxQueryRunes or not UTF-8 is ErrInvalid; so is a negative offset.
 func (s *Store) SearchPage(ctx context.Context, query string, offset, limit int) (res Results, err error) {
 	defer func() {
 		if err != nil {
-			err = fmt.Errorf("catalog: search %q: %w", query, err)
+			err = fmt.Errorf("catalog: search %.100q: %w", query, err)
 		}
 	}()
 	words, err := queryWords(query)
@@ -95,6 +95,9 @@ func (s *Store) SearchPage(ctx context.Context, query string, offset, limit int)
 			if _, err := tx.ExecContext(ctx, `SELECT set_config('pg_trgm.word_similarity_threshold', $1, true)`, typoSimilarity); err != nil {
 				return err
 			}
+		}
+		if err := terms.locate(ctx, tx); err != nil {
+			return err
 		}
 		if offset == 0 {
 			if err := terms.villages(ctx, tx, &res, limit); err != nil {
@@ -138,19 +141,28 @@ func queryWords(query string) ([]string, error) {
 
 // term is one word of a query as the database compares it.
 type term struct {
-	Folded  string `db:"folded"`  // search_fold of the word
-	Pattern string `db:"pattern"` // LIKE pattern: the folded word anywhere
-	Found   bool   `db:"found"`   // somewhere in the catalog as it is
+	Folded  string // search_fold of the word
+	Pattern string // LIKE pattern: the folded word anywhere
+	Found   bool   // somewhere in the catalog as it is
+	// Villages are the villages whose own search text holds the term.
+	Villages pq.Int64Array
+}
+
+// word is the folded word without the punctuation around it ("tea?"
+// is looked for as a typo of "tea").
+func (t term) word() string {
+	return strings.TrimFunc(t.Folded, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
 }
 
 // typo reports whether a word found nowhere is looked for as a typo: a
 // word of at least three letters, none of them Han (a Chinese word has
 // no spelling to get wrong, and no spaces to tell its words apart).
 func (t term) typo() bool {
-	if t.Found || utf8.RuneCountInString(t.Folded) < 3 {
+	w := t.word()
+	if t.Found || utf8.RuneCountInString(w) < 3 {
 		return false
 	}
-	for _, r := range t.Folded {
+	for _, r := range w {
 		if !unicode.IsLetter(r) || unicode.Is(unicode.Han, r) {
 			return false
 		}
@@ -173,25 +185,41 @@ func (ts terms) fuzzy() bool {
 // catalog as they are. It returns nil when a word can match nothing, so
 // neither can the query.
 func searchTerms(ctx context.Context, tx *sqlx.Tx, words []string) (terms, error) {
-	var ts terms
-	err := tx.SelectContext(ctx, &ts, `SELECT f.folded, l.pattern,
-			EXISTS (SELECT 1 FROM products p WHERE p.visible AND p.search_text LIKE l.pattern)
-				OR EXISTS (SELECT 1 FROM villages v WHERE v.search_text LIKE l.pattern) AS found
+	var folded []string
+	err := tx.SelectContext(ctx, &folded, `SELECT search_fold(w.word)
 		FROM unnest($1::text[]) WITH ORDINALITY AS w (word, i)
-		CROSS JOIN LATERAL (SELECT search_fold(w.word) AS folded) AS f
-		CROSS JOIN LATERAL (SELECT '%' || replace(replace(replace(f.folded, '\', '\\'), '%', '\%'), '_', '\_') || '%' AS pattern) AS l
-		WHERE f.folded <> ''
 		ORDER BY w.i`, pq.StringArray(words))
 	if err != nil {
+		return nil, err
+	}
+	var ts terms
+	var args sqlArgs
+	var found []string
+	for _, f := range folded {
+		if f == "" || slices.ContainsFunc(ts, func(t term) bool { return t.Folded == f }) {
+			continue
+		}
+		t := term{Folded: f, Pattern: "%" + escapeLike(f) + "%"}
+		ts = append(ts, t)
+		// A pattern given as a value lets the planner use the trigram index.
+		pat := args.add(t.Pattern)
+		found = append(found, `EXISTS (SELECT 1 FROM products p WHERE p.visible AND p.search_text LIKE `+pat+`)
+			OR EXISTS (SELECT 1 FROM villages v WHERE v.search_text LIKE `+pat+`)`)
+	}
+	if len(ts) == 0 {
+		return nil, nil
+	}
+	dest := make([]any, len(ts))
+	for i := range ts {
+		dest[i] = &ts[i].Found
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT `+strings.Join(found, ", "), args...).Scan(dest...); err != nil {
 		return nil, err
 	}
 	for _, t := range ts {
 		if !t.Found && !t.typo() {
 			return nil, nil
 		}
-	}
-	if len(ts) == 0 {
-		return nil, nil
 	}
 	return ts, nil
 }
@@ -208,9 +236,9 @@ func (a *sqlArgs) add(v any) string {
 // it is, or, for a typo, a word near it.
 func (t term) matches(col string, args *sqlArgs) string {
 	if !t.typo() {
-		return col + ` LIKE ` + args.add(t.Pattern) + ` ESCAPE '\'`
+		return col + ` LIKE ` + args.add(t.Pattern)
 	}
-	w := args.add(t.Folded)
+	w := args.add(t.word())
 	return `(` + w + ` <% ` + col + ` AND search_near(` + w + `, ` + col + `))`
 }
 
@@ -223,34 +251,68 @@ func (ts terms) folded() string {
 	return strings.Join(words, " ")
 }
 
-// productWhere is the condition that a product (p, of village v) matches
-// every term, and own the number of terms its own names and SKU hold.
-func (ts terms) productWhere(args *sqlArgs) (where, own string) {
-	var all, mine []string
-	for _, t := range ts {
-		m := t.matches("p.search_text", args)
-		all = append(all, `(`+m+` OR `+t.matches("v.search_text", args)+`)`)
-		mine = append(mine, `(`+m+`)::int`)
+// locate finds, for each term, the villages whose search text holds it.
+// There are few villages; given to the product query as lists of ids,
+// they leave each product condition one the planner can answer from the
+// trigram index, and no condition at all for a term no village holds.
+func (ts terms) locate(ctx context.Context, tx *sqlx.Tx) error {
+	var args sqlArgs
+	var lists []string
+	dest := make([]any, len(ts))
+	for i, t := range ts {
+		lists = append(lists, `ARRAY(SELECT v.id FROM villages v WHERE `+t.matches("v.search_text", &args)+` ORDER BY v.id)`)
+		dest[i] = &ts[i].Villages
 	}
-	return `p.visible AND ` + strings.Join(all, " AND "), strings.Join(mine, " + ")
+	return tx.QueryRowContext(ctx, `SELECT `+strings.Join(lists, ", "), args...).Scan(dest...)
 }
 
-func (ts terms) villages(ctx context.Context, tx *sqlx.Tx, res *Results, limit int) error {
-	var args sqlArgs
-	var where []string
+// productWhere is the condition that a product p matches every term, in
+// its own search text or its village's.
+func (ts terms) productWhere(args *sqlArgs) string {
+	var all []string
 	for _, t := range ts {
-		where = append(where, t.matches("v.search_text", &args))
+		m := t.matches("p.search_text", args)
+		if len(t.Villages) > 0 {
+			m = `(` + m + ` OR p.village_id = ANY (` + args.add(t.Villages) + `))`
+		}
+		all = append(all, m)
+	}
+	return `p.visible AND ` + strings.Join(all, " AND ")
+}
+
+// ownTerms is the number of terms a product's own search text holds (for
+// a typo, by trigrams alone: productWhere has checked the spelling).
+func (ts terms) ownTerms(args *sqlArgs) string {
+	var own []string
+	for _, t := range ts {
+		if t.typo() {
+			own = append(own, `(`+args.add(t.word())+` <% p.search_text)::int`)
+		} else {
+			own = append(own, `(p.search_text LIKE `+args.add(t.Pattern)+`)::int`)
+		}
+	}
+	return strings.Join(own, " + ")
+}
+
+// villages are those that hold every term.
+func (ts terms) villages(ctx context.Context, tx *sqlx.Tx, res *Results, limit int) error {
+	ids := ts[0].Villages
+	for _, t := range ts[1:] {
+		ids = slices.DeleteFunc(slices.Clone(ids), func(id int64) bool { return !slices.Contains(t.Villages, id) })
+	}
+	if len(ids) == 0 {
+		return nil
 	}
 	return tx.SelectContext(ctx, &res.Villages, `SELECT `+villageColumns+`
 		FROM villages v
-		WHERE `+strings.Join(where, " AND ")+`
-		ORDER BY word_similarity(`+args.add(ts.folded())+`, v.search_text) DESC, v.code
-		LIMIT `+args.add(limit), args...)
+		WHERE v.id = ANY ($1)
+		ORDER BY word_similarity($2, v.search_text) DESC, v.code
+		LIMIT $3`, pq.Int64Array(ids), ts.folded(), limit)
 }
 
 func (ts terms) products(ctx context.Context, tx *sqlx.Tx, res *Results, query string, offset, limit int) error {
 	var args sqlArgs
-	where, own := ts.productWhere(&args)
+	where, own := ts.productWhere(&args), ts.ownTerms(&args)
 	var rows []struct {
 		Product
 		Total int `db:"total"`
@@ -259,7 +321,7 @@ func (ts terms) products(ctx context.Context, tx *sqlx.Tx, res *Results, query s
 		WHERE `+where+`
 		ORDER BY lower(p.sku) = lower(`+args.add(query)+`) DESC,
 			`+own+` DESC,
-			word_similarity(`+args.add(ts.folded())+`, p.search_text) DESC,
+			char_length(p.search_text),
 			p.sku
 		LIMIT `+args.add(limit)+` OFFSET `+args.add(offset), args...)
 	if err != nil {
@@ -274,6 +336,12 @@ func (ts terms) products(ctx context.Context, tx *sqlx.Tx, res *Results, query s
 	}
 	// Past the last page: count what there is.
 	args = nil
-	where, _ = ts.productWhere(&args)
+	where = ts.productWhere(&args)
 	return tx.GetContext(ctx, &res.Total, `SELECT count(*)`+productFrom+` WHERE `+where, args...)
+}
+
+// escapeLike escapes the LIKE wildcards % and _ and the escape character
+// (a backslash, LIKE's default).
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }

@@ -103,3 +103,42 @@ func TestMoney(t *testing.T) {
 		}
 	}
 }
+
+func TestScript(t *testing.T) {
+	t.Parallel()
+	traditional := locale.Choice{Lang: "zh", Traditional: true}
+	simplified := locale.Choice{Lang: "zh"}
+	tests := []struct {
+		name   string
+		choice locale.Choice
+		in     string
+		want   string
+	}{
+		{"a name in traditional", traditional, "五指山红茶", "五指山紅茶"},
+		{"a sentence in traditional", traditional, "兴隆挂耳咖啡，价格¥88", "興隆掛耳咖啡，價格¥88"},
+		{"a phrase, not only characters", traditional, "头发", "頭髮"},
+		{"traditional stays traditional", traditional, "紅茶", "紅茶"},
+		{"no Chinese is left alone", traditional, "Black tea <b>&amp;</b>", "Black tea <b>&amp;</b>"},
+		{"a simplified reader reads simplified", simplified, "五指山红茶", "五指山红茶"},
+		{"other languages are left alone", locale.Choice{Lang: "ru"}, "红茶", "红茶"},
+	}
+	for _, tt := range tests {
+		if got := tt.choice.Script(tt.in); got != tt.want {
+			t.Errorf("%s: Script(%q) = %q, want %q", tt.name, tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestScriptIsSafeForConcurrentUse(t *testing.T) {
+	t.Parallel()
+	c := locale.Choice{Lang: "zh", Traditional: true}
+	done := make(chan string)
+	for range 8 {
+		go func() { done <- c.Script("兴隆香草兰豆荚") }()
+	}
+	for range 8 {
+		if got := <-done; got != "興隆香草蘭豆莢" {
+			t.Errorf("Script = %q", got)
+		}
+	}
+}
