@@ -433,3 +433,47 @@ func TestGiftNoticeCarriesDateAndNotes(t *testing.T) {
 		t.Errorf("the office member who placed the gift was told of it %d times", n)
 	}
 }
+
+// /alerts says whether alerts are on, turns them off and on, answers a
+// malformed argument with its usage, and is refused to anyone but office
+// staff, changing nothing.
+func TestAlertsCommand(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	office := h.staffUser(5261, "zh", catalog.Office, "")
+	coord := h.staffUser(5262, "ru", catalog.Coordinator, "maona")
+	visitor := h.user(5263, "en")
+	alerts := func() bool {
+		on, err := h.catalog.Alerts(context.Background(), 5261)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return on
+	}
+
+	office.Send("/alerts")
+	h.waitText(office, "订单提醒已开启")
+	office.Send("/alerts maybe")
+	h.waitText(office, "用法：/alerts on · /alerts off")
+	if !alerts() {
+		t.Fatal("a malformed /alerts turned alerts off")
+	}
+	office.Send("/alerts OFF")
+	h.waitText(office, "订单提醒已关闭")
+	if alerts() {
+		t.Fatal("/alerts off left alerts on")
+	}
+	before := h.fingerprint()
+	coord.Send("/alerts on")
+	h.waitText(coord, "для сотрудников офиса")
+	visitor.Send("/alerts on")
+	h.waitText(visitor, "This command is for office staff.")
+	if after := h.fingerprint(); after != before || alerts() {
+		t.Errorf("a refused /alerts changed something")
+	}
+	office.Send("/alerts on")
+	h.waitText(office, "订单提醒已开启")
+	if !alerts() {
+		t.Error("/alerts on left alerts off")
+	}
+}

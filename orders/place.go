@@ -29,9 +29,9 @@ import (
 // is left now. A bad request is ErrInvalid (an *InvalidError naming the
 // field) or ErrEmpty.
 //
-// Coordinators of each village in the order and office staff are told of
-// it through the outbox (see readersOf), and coordinators of every product whose stock this order brought down to the
-// low-stock mark.
+// The coordinators of each village in the order and office staff are
+// told of it through the outbox (see readersOf), and coordinators of every
+// product whose stock this order brought down to the low-stock mark.
 func (s *Store) Place(ctx context.Context, req PlaceRequest) (o Order, created bool, err error) {
 	defer wrap(&err, "Place(%q)", req.Token)
 	req, err = req.normalize()
