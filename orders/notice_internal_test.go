@@ -36,3 +36,20 @@ func TestOrderNoticeSQLMatchesEncodeNotice(t *testing.T) {
 		}
 	}
 }
+
+// So is the JSON SQL builds for a LowStockNotice.
+func TestLowStockNoticeSQLMatchesEncodeNotice(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	n := LowStockNotice{ProductID: 7, SKU: "MN-\"TEA\"", Stock: 5}
+	want, err := encodeNotice(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var equal bool
+	err = db.GetContext(context.Background(), &equal,
+		`SELECT `+lowStockNoticeSQL("$1::bigint", "$2::text", "$3::int")+` = $4::jsonb`, n.ProductID, n.SKU, n.Stock, want)
+	if err != nil || !equal {
+		t.Errorf("SQL and encodeNotice differ for %+v (%s): %v", n, want, err)
+	}
+}

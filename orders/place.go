@@ -310,7 +310,7 @@ func notifyLowStock(ctx context.Context, tx querier, l reservedLine, now time.Ti
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO outbox (chat_id, kind, payload, created_at)
 		SELECT telegram_id, '`+string(NoticeLowStock)+`',
-		       jsonb_build_object('product_id', $1::bigint, 'sku', $2::text, 'stock', $3::int),
+		       `+lowStockNoticeSQL("$1::bigint", "$2::text", "$3::int")+`,
 		       $5::timestamptz
 		  FROM staff
 		 WHERE role = 'coordinator' AND village_id = $4
