@@ -178,18 +178,14 @@ func (b *Bot) deskOrder(ctx context.Context, r *Request, whereArg int) (orders.O
 }
 
 // redraw shows again, after a press, the screen the button was on: the
-// order's card as it is now, or the /pending list.
-func (b *Bot) redraw(ctx context.Context, r *Request, me catalog.Staff, number int64, where int) error {
+// card of order o as it is now, or the /pending list.
+func (b *Bot) redraw(ctx context.Context, r *Request, me catalog.Staff, o orders.Order, where int) error {
 	if where == onPending {
 		s, err := b.pendingScreen(ctx, r.Lang, me)
 		if err != nil {
 			return err
 		}
 		return b.show(ctx, r, s)
-	}
-	o, err := b.orders.Get(ctx, number)
-	if err != nil {
-		return err
 	}
 	v := readerVillage(me)
 	var rows [][]tgbotapi.InlineKeyboardButton
@@ -199,29 +195,26 @@ func (b *Bot) redraw(ctx context.Context, r *Request, me catalog.Staff, number i
 	return b.show(ctx, r, screen{text: b.deskText(r.Lang, "", o, v), buttons: rows})
 }
 
-// deskMoved tells the presser what their press did, or why it did
-// nothing, and redraws the screen.
-func (b *Bot) deskMoved(ctx context.Context, r *Request, me catalog.Staff, o orders.Order, where int, err error) error {
+// deskMoved tells the presser what their press on order number did, or
+// why it did nothing (err), and redraws the screen.
+func (b *Bot) deskMoved(ctx context.Context, r *Request, me catalog.Staff, number int64, where int, err error) error {
+	key := "desk_moved"
 	switch {
 	case errors.Is(err, orders.ErrBadTransition):
-		cur, gerr := b.orders.Get(ctx, o.Number)
-		if gerr != nil {
-			return gerr
-		}
-		r.Toast(b.msg.T(r.Lang, "desk_not_now", "Order", cur.Ref(), "Status", b.msg.T(r.Lang, "status_"+string(cur.Status))))
+		key = "desk_not_now"
 	case errors.Is(err, orders.ErrNotFound):
-		r.Toast(b.msg.T(r.Lang, "desk_not_yours", "Order", o.Ref()))
+		key = "desk_not_yours"
 	case err != nil:
 		return err
 	default:
 		b.nudgeNotifier()
-		cur, gerr := b.orders.Get(ctx, o.Number)
-		if gerr != nil {
-			return gerr
-		}
-		r.Toast(b.msg.T(r.Lang, "desk_moved", "Order", cur.Ref(), "Status", b.msg.T(r.Lang, "status_"+string(cur.Status))))
 	}
-	return b.redraw(ctx, r, me, o.Number, where)
+	cur, err := b.orders.Get(ctx, number)
+	if err != nil {
+		return err
+	}
+	r.Toast(b.msg.T(r.Lang, key, "Order", cur.Ref(), "Status", b.msg.T(r.Lang, "status_"+string(cur.Status))))
+	return b.redraw(ctx, r, me, cur, where)
 }
 
 // deskConfirm confirms a placed order (office).
@@ -231,7 +224,7 @@ func (b *Bot) deskConfirm(ctx context.Context, r *Request, me catalog.Staff) err
 		return err
 	}
 	_, err = b.orders.SetStatus(ctx, o.Number, orders.Confirmed, actor(r.UserID))
-	return b.deskMoved(ctx, r, me, o, where, err)
+	return b.deskMoved(ctx, r, me, o.Number, where, err)
 }
 
 // deskDelivered marks a ready order delivered (office).
@@ -241,7 +234,7 @@ func (b *Bot) deskDelivered(ctx context.Context, r *Request, me catalog.Staff) e
 		return err
 	}
 	_, err = b.orders.SetStatus(ctx, o.Number, orders.Delivered, actor(r.UserID))
-	return b.deskMoved(ctx, r, me, o, where, err)
+	return b.deskMoved(ctx, r, me, o.Number, where, err)
 }
 
 // deskReady marks the presser's village's lines ready, or every village's
@@ -268,7 +261,7 @@ func (b *Bot) deskReady(ctx context.Context, r *Request, me catalog.Staff) error
 	if len(villages) == 0 {
 		err = errBadTransitionNow
 	}
-	return b.deskMoved(ctx, r, me, o, where, err)
+	return b.deskMoved(ctx, r, me, o.Number, where, err)
 }
 
 // errBadTransitionNow is the answer to marking ready an order whose lines

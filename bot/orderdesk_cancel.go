@@ -54,6 +54,7 @@ func (b *Bot) deskReason(ctx context.Context, r *Request, me catalog.Staff) erro
 	}
 	reason := orders.CancelReasons[i]
 	if reason != orders.ReasonOther {
+		b.leaveDesk(r) // words typed for another cancellation no longer apply
 		return b.confirmCancel(ctx, r, o, i, "", where)
 	}
 	r.Session.Enter(flowDesk, stepReason)
@@ -135,13 +136,13 @@ func (b *Bot) deskCancelYes(ctx context.Context, r *Request, me catalog.Staff) e
 		text = st.Reason
 	}
 	b.leaveDesk(r)
-	_, err = b.orders.CancelByStaff(ctx, o.Number, reason, text, actor(r.UserID))
-	if err == nil {
-		b.nudgeNotifier()
-		r.Toast(b.msg.T(r.Lang, "desk_cancelled", "Order", o.Ref()))
-		return b.redraw(ctx, r, me, o.Number, where)
+	cancelled, err := b.orders.CancelByStaff(ctx, o.Number, reason, text, actor(r.UserID))
+	if err != nil {
+		return b.deskMoved(ctx, r, me, o.Number, where, err)
 	}
-	return b.deskMoved(ctx, r, me, o, where, err)
+	b.nudgeNotifier()
+	r.Toast(b.msg.T(r.Lang, "desk_cancelled", "Order", o.Ref()))
+	return b.redraw(ctx, r, me, cancelled, where)
 }
 
 // deskKeep leaves the order as it is.
@@ -152,7 +153,7 @@ func (b *Bot) deskKeep(ctx context.Context, r *Request, me catalog.Staff) error 
 	}
 	b.leaveDesk(r)
 	r.Toast(b.msg.T(r.Lang, "desk_kept", "Order", o.Ref()))
-	return b.redraw(ctx, r, me, o.Number, where)
+	return b.redraw(ctx, r, me, o, where)
 }
 
 // leaveDesk ends a typed-reason cancellation, if the session is in one.

@@ -392,3 +392,88 @@ func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
 	waitFor(h.t, wait, what, cond)
 }
+
+// A gift order's notice carries what its readers need: that it is a gift,
+// the occasion, recipient and country, the date needed and the notes; a
+// coordinator reads their village's lines only. The office member who
+// placed it is not told of it; another is, with every line.
+func TestGiftNoticeCarriesDateAndNotes(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	placer := h.staffUser(5251, "en", catalog.Office, "")
+	coord := h.staffUser(5252, "ru", catalog.Coordinator, "maona")
+	other := h.staffUser(5253, "zh", catalog.Office, "")
+	needed := time.Date(2027, 3, 24, 0, 0, 0, 0, time.UTC)
+	o, _, err := h.orders.Place(context.Background(), orders.PlaceRequest{
+		Token: "gift-notice", Kind: orders.Gift,
+		Customer: orders.Customer{TelegramID: 5251, ChatID: 5251, Language: "en"},
+		Occasion: "Boao Forum 2027", Recipient: "Delegation of Kazakhstan", Country: "Kazakhstan",
+		NeededBy: &needed, Notes: "Wrap in red paper",
+		Lines: []orders.LineRequest{{ProductID: h.product("MN-BLACKTEA").ID, Quantity: 2}, {ProductID: h.product("SM-COCOCARVE").ID, Quantity: 1}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := h.waitText(coord, "Новый заказ "+o.Ref())
+	for _, want := range []string{"(подарок)", "Boao Forum 2027 · Delegation of Kazakhstan · Kazakhstan", "Нужен к 2027-03-24", "Wrap in red paper", "MN-BLACKTEA"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("the coordinator's gift notice lacks %q:\n%s", want, m.Text)
+		}
+	}
+	if strings.Contains(m.Text, "SM-COCOCARVE") {
+		t.Errorf("the coordinator reads another village's line:\n%s", m.Text)
+	}
+	m = h.waitText(other, "新订单 "+o.Ref())
+	for _, want := range []string{"需要日期：2027-03-24", "Wrap in red paper", "MN-BLACKTEA", "SM-COCOCARVE"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("the office's gift notice lacks %q:\n%s", want, m.Text)
+		}
+	}
+	if n := countMessages(placer.Messages(), o.Ref()); n != 0 {
+		t.Errorf("the office member who placed the gift was told of it %d times", n)
+	}
+}
+
+// /alerts says whether alerts are on, turns them off and on, answers a
+// malformed argument with its usage, and is refused to anyone but office
+// staff, changing nothing.
+func TestAlertsCommand(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	office := h.staffUser(5261, "zh", catalog.Office, "")
+	coord := h.staffUser(5262, "ru", catalog.Coordinator, "maona")
+	visitor := h.user(5263, "en")
+	alerts := func() bool {
+		on, err := h.catalog.Alerts(context.Background(), 5261)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return on
+	}
+
+	office.Send("/alerts")
+	h.waitText(office, "订单提醒已开启")
+	office.Send("/alerts maybe")
+	h.waitText(office, "用法：/alerts on · /alerts off")
+	if !alerts() {
+		t.Fatal("a malformed /alerts turned alerts off")
+	}
+	office.Send("/alerts OFF")
+	h.waitText(office, "订单提醒已关闭")
+	if alerts() {
+		t.Fatal("/alerts off left alerts on")
+	}
+	before := h.fingerprint()
+	coord.Send("/alerts on")
+	h.waitText(coord, "для сотрудников офиса")
+	visitor.Send("/alerts on")
+	h.waitText(visitor, "This command is for office staff.")
+	if after := h.fingerprint(); after != before || alerts() {
+		t.Errorf("a refused /alerts changed something")
+	}
+	office.Send("/alerts on")
+	h.waitText(office, "订单提醒已开启")
+	if !alerts() {
+		t.Error("/alerts on left alerts off")
+	}
+}

@@ -101,9 +101,15 @@ func encodeNotice(p any) (string, error) {
 // orderNoticeSQL builds an OrderNotice in SQL from an order number and a
 // village id (NULL for office staff), with the same JSON as encodeNotice:
 // jsonb_strip_nulls drops the village of an office member's notice as
-// omitempty does. A test checks the two agree.
+// omitempty does. A test checks the two agree (for both builders).
 func orderNoticeSQL(number, villageID string) string {
 	return `jsonb_strip_nulls(jsonb_build_object('order', ` + number + `::bigint, 'village_id', ` + villageID + `))`
+}
+
+// lowStockNoticeSQL builds a LowStockNotice in SQL, with the same JSON as
+// encodeNotice.
+func lowStockNoticeSQL(productID, sku, stock string) string {
+	return `jsonb_build_object('product_id', ` + productID + `, 'sku', ` + sku + `, 'stock', ` + stock + `)`
 }
 
 // readersOf is the SQL of who is told of an order holding products of

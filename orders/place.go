@@ -34,9 +34,9 @@ import (
 // *InvalidError naming the field) or ErrEmpty. An order refused for any
 // reason takes no order number: numbers have no gaps.
 //
-// Coordinators of each village in the order and office staff are told of
-// it through the outbox (see readersOf), and coordinators of every product whose stock this order brought down to the
-// low-stock mark.
+// The coordinators of each village in the order and office staff are
+// told of it through the outbox (see readersOf), and coordinators of every
+// product whose stock this order brought down to the low-stock mark.
 func (s *Store) Place(ctx context.Context, req PlaceRequest) (o Order, created bool, err error) {
 	defer wrap(&err, "Place(%q)", req.Token)
 	req, err = req.normalize()
@@ -353,7 +353,7 @@ func notifyLowStock(ctx context.Context, tx querier, l reservedLine, now time.Ti
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO outbox (chat_id, kind, payload, created_at)
 		SELECT telegram_id, '`+string(NoticeLowStock)+`',
-		       jsonb_build_object('product_id', $1::bigint, 'sku', $2::text, 'stock', $3::int),
+		       `+lowStockNoticeSQL("$1::bigint", "$2::text", "$3::int")+`,
 		       $5::timestamptz
 		  FROM staff
 		 WHERE role = 'coordinator' AND village_id = $4
