@@ -339,7 +339,7 @@ func (b *Bot) placed(ctx context.Context, r *Request, o orders.Order, created bo
 	if !created {
 		key = "order_already_placed"
 	}
-	text := b.msg.T(r.Lang, key, "Order", o.Ref(), "Total", o.Total.String()) + "\n\n" + b.orderText(r.Lang, o)
+	text := b.msg.T(r.Lang, key, "Order", o.Ref(), "Total", o.Total.String()) + "\n\n" + b.orderText(r.Lang, o) + "\n\n" + b.placedNext(r.Lang, o)
 	return b.show(ctx, r, screen{text: fit(text, "", maxText), buttons: [][]tgbotapi.InlineKeyboardButton{
 		{button(b.msg.T(r.Lang, "btn_my_orders"), cbMyOrders)},
 		b.menuRow(r.Lang),
