@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -124,13 +125,17 @@ func (e *FileErrors) err() error {
 // ParseFiles parses catalog files: each path is a .csv or .xlsx file, or a
 // directory whose .csv and .xlsx files (not its subdirectories) are read
 // in name order. Every problem in every file is reported together as a
-// *FileErrors.
-func ParseFiles(paths ...string) (*Batch, error) {
-	p := newParser()
+// *FileErrors. Reading stops at ctx's deadline, which is a problem of the
+// file being read then; so is a workbook over MaxCells or MaxExpandedBytes.
+func ParseFiles(ctx context.Context, paths ...string) (*Batch, error) {
+	p := newParser(ctx)
 	if len(paths) == 0 {
 		p.errs.add(FileError{File: "catalog", Reason: "no file given"})
 	}
 	for _, path := range paths {
+		if p.expired(path, 0) {
+			break
+		}
 		p.path(path)
 	}
 	return p.result()
@@ -138,25 +143,40 @@ func ParseFiles(paths ...string) (*Batch, error) {
 
 // Parse parses one catalog file read from r, its kind told by the
 // extension of name (.csv or .xlsx), as when a coordinator uploads a file.
-// Problems are reported with the base name of name.
-func Parse(name string, r io.Reader) (*Batch, error) {
-	p := newParser()
+// Problems are reported with the base name of name. Reading stops at
+// ctx's deadline, as for ParseFiles.
+func Parse(ctx context.Context, name string, r io.Reader) (*Batch, error) {
+	p := newParser(ctx)
 	p.read(name, r)
 	return p.result()
 }
 
 // parser collects the rows and problems of the files of one batch.
 type parser struct {
+	ctx   context.Context
 	b     Batch
 	errs  FileErrors
 	rows  int
-	full  bool              // MaxRows reached: further rows are not read
+	full  bool              // MaxRows or the deadline reached: further rows are not read
 	skus  map[string]string // upper-case SKU → where it was first seen
 	codes map[string]string // village code → where it was first seen
 }
 
-func newParser() *parser {
-	return &parser{skus: map[string]string{}, codes: map[string]string{}}
+func newParser(ctx context.Context) *parser {
+	return &parser{ctx: ctx, skus: map[string]string{}, codes: map[string]string{}}
+}
+
+// expired reports whether ctx ended; the first time, it blames the file
+// being read and stops the reading.
+func (p *parser) expired(file string, line int) bool {
+	if p.ctx.Err() == nil {
+		return false
+	}
+	if !p.full {
+		p.full = true
+		p.fail(file, line, "", "reading stopped: the file takes longer to read than allowed")
+	}
+	return true
 }
 
 func (p *parser) result() (*Batch, error) {
@@ -351,6 +371,9 @@ func (p *parser) parseTable(t table) {
 		line, cells, ok := t.next()
 		if !ok {
 			break
+		}
+		if p.expired(t.file, line) {
+			return
 		}
 		if blank(cells) {
 			continue
