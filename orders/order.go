@@ -448,6 +448,7 @@ func (r PlaceRequest) normalize() (PlaceRequest, error) {
 		if err := checkPhone(r.Phone); err != nil {
 			return r, err
 		}
+		r.Phone = InternationalPhone(r.Phone)
 	}
 	if r.Delivery.NeedsAddress() && r.Address == "" {
 		return r, invalid("address", "required for %s delivery", r.Delivery)
@@ -570,6 +571,28 @@ func checkPhone(s string) error {
 		return invalid("phone", "%q is not a phone number", s)
 	}
 	return nil
+}
+
+// InternationalPhone writes a phone number that has no leading + in
+// E.164 form: its digits after a +, an international prefix 00 dropped.
+// Telegram shares a contact's number as 8613800138000, and the checkout
+// asks for the number with its country code, so the digits are always
+// international; with the + a spreadsheet shows the number as text, not
+// as 8.61E+12. A number with a leading + is kept as written. Place applies
+// it to every request's phone.
+func InternationalPhone(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.HasPrefix(s, "+") {
+		return s
+	}
+	var b strings.Builder
+	b.WriteByte('+')
+	for _, c := range strings.TrimPrefix(s, "00") {
+		if c >= '0' && c <= '9' {
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
 }
 
 // wrap prefixes a non-nil error with the operation that failed, keeping it
