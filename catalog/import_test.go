@@ -27,7 +27,7 @@ func importFiles(t *testing.T, s *catalog.Store, opt catalog.ImportOptions, file
 			t.Fatal(err)
 		}
 	}
-	b, err := catalog.ParseFiles(dir)
+	b, err := catalog.ParseFiles(context.Background(), dir)
 	if err != nil {
 		return catalog.ImportResult{}, err
 	}
@@ -316,7 +316,7 @@ func TestExportRoundTrip(t *testing.T) {
 			if err := s.Export(ctx, path); err != nil {
 				t.Fatal(err)
 			}
-			b, err := catalog.ParseFiles(path)
+			b, err := catalog.ParseFiles(context.Background(), path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -454,7 +454,7 @@ func TestExportRoundTrip(t *testing.T) {
 		if err := s.Export(ctx, path); err != nil {
 			t.Fatal(err)
 		}
-		b, err := catalog.ParseFiles(path)
+		b, err := catalog.ParseFiles(context.Background(), path)
 		if err != nil {
 			t.Fatal(err)
 		}

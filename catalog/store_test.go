@@ -301,7 +301,7 @@ func BenchmarkSearch(b *testing.B) {
 	for i := range 5000 {
 		fmt.Fprintf(&csv, "GEN-%d,maona,tea,茶叶%d号,Tea number %d,Чай номер %d,%d,%d\n", i, i, i, i, 10+i%90, i%50)
 	}
-	batch, err := catalog.Parse("gen.csv", strings.NewReader(csv.String()))
+	batch, err := catalog.Parse(context.Background(), "gen.csv", strings.NewReader(csv.String()))
 	if err != nil {
 		b.Fatal(err)
 	}

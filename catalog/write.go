@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -112,9 +114,17 @@ func (s *Store) change(ctx context.Context, op, sku, actor string, fn func(p *Pr
 	return out, nil
 }
 
+// checkActor refuses an empty actor, and one PostgreSQL could not store
+// (a NUL, invalid UTF-8) or a log would show oddly (control characters),
+// before it reaches a query.
 func (s *Store) checkActor(actor string) error {
-	if strings.TrimSpace(actor) == "" {
+	switch {
+	case strings.TrimSpace(actor) == "":
 		return invalid("actor", "required")
+	case !utf8.ValidString(actor):
+		return invalid("actor", "not valid UTF-8")
+	case strings.IndexFunc(actor, unicode.IsControl) >= 0:
+		return invalid("actor", "holds a control character")
 	}
 	return nil
 }

@@ -312,3 +312,24 @@ func TestWrites(t *testing.T) {
 		}
 	})
 }
+
+func TestWritesRefuseTextPostgreSQLCannotHold(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, db := demoStore(t)
+	before := dbState(t, db)
+	for _, actor := range []string{"telegram:\x0042", "cli\xff", "a\nb"} {
+		if _, err := s.SetStock(ctx, "MN-BLACKTEA", 3, actor); !errors.Is(err, catalog.ErrInvalid) {
+			t.Errorf("SetStock by %q: %v, want ErrInvalid", actor, err)
+		}
+		if _, err := s.Import(ctx, &catalog.Batch{}, catalog.ImportOptions{Actor: actor}); !errors.Is(err, catalog.ErrInvalid) {
+			t.Errorf("Import by %q: %v, want ErrInvalid", actor, err)
+		}
+	}
+	if _, err := s.ProductBySKU(ctx, "MN-\x00"); !errors.Is(err, catalog.ErrNotFound) {
+		t.Errorf("ProductBySKU with a NUL: %v, want ErrNotFound", err)
+	}
+	if dbState(t, db) != before {
+		t.Error("a refused write touched the database")
+	}
+}
