@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"villagebot/bot/telegramtest"
+	"villagebot/catalog"
 )
 
 // A session stored by the bot before typed flows (answers in "data", no
@@ -79,4 +82,127 @@ func TestControlCharactersAreCleanedBeforeQueries(t *testing.T) {
 	if m := h.reply(u, "black\x00 tea"); !strings.Contains(m.Text, "Results for «black tea»") {
 		t.Errorf("a query with NUL after the prompt was answered %q", m.Text)
 	}
+}
+
+// waitEdited waits until message id of u's chat reads s, and returns it.
+func (h *harness) waitEdited(u *telegramtest.User, id int, s string) telegramtest.Message {
+	h.t.Helper()
+	var got telegramtest.Message
+	if _, err := u.WaitFor(wait, func(ms []telegramtest.Message) bool {
+		for _, m := range ms {
+			if m.ID == id && strings.Contains(m.Text, s) {
+				got = m
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		h.t.Fatal(err)
+	}
+	return got
+}
+
+// pressOn presses the button of m whose label contains label.
+func (h *harness) pressOn(u *telegramtest.User, m telegramtest.Message, label string) string {
+	h.t.Helper()
+	data := buttonData(m, label)
+	if data == "" {
+		h.t.Fatalf("no button %q on %q", label, m.Text)
+	}
+	id, err := u.PressData(m.ID, data)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return id
+}
+
+// A confirm press places exactly the summary it belongs to: a line added
+// on an older product card, or a price raised, after the summary was
+// shown places nothing and shows the new summary with the change marked;
+// confirming that one places it.
+func TestConfirmPlacesWhatTheSummaryShowed(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	ctx := context.Background()
+	changed := "nothing was placed"
+
+	t.Run("a line added on an old product card", func(t *testing.T) {
+		h := h.with(t)
+		u := h.user(3903, "en")
+		sum := h.checkout(u, "XL-PEPPER", 2)
+		if a := h.answer(u, h.pressContaining(u, "🛒 Add")); !strings.Contains(a.Text, "Added 1") {
+			t.Fatalf("the old card's Add was answered %q", a.Text)
+		}
+		id, err := u.PressData(sum.ID, confirmData(t, sum))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := h.answer(u, id); !strings.Contains(a.Text, "nothing was placed") {
+			t.Errorf("the confirm press was answered %q", a.Text)
+		}
+		again := h.waitEdited(u, sum.ID, changed)
+		if !strings.Contains(again.Text, "3 ×") || !strings.Contains(again.Text, "(quantity was 2)") {
+			t.Errorf("the new summary reads %q", again.Text)
+		}
+		if n := h.count(`SELECT count(*) FROM orders WHERE customer_id = $1`, u.ID()); n != 0 {
+			t.Fatalf("%d orders placed from a summary that no longer held", n)
+		}
+		h.answer(u, h.pressOn(u, again, "✅ Confirm order"))
+		h.waitText(u, "is placed")
+		if q := h.count(`SELECT sum(l.quantity) FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.customer_id = $1`, u.ID()); q != 3 {
+			t.Errorf("the order holds %d units, want the 3 of the new summary", q)
+		}
+	})
+
+	t.Run("a price raised by a coordinator", func(t *testing.T) {
+		h := h.with(t)
+		u := h.user(3904, "en")
+		sum := h.checkout(u, "MN-SHANLAN", 1)
+		old := h.product("MN-SHANLAN").Price
+		if _, err := h.catalog.SetPrice(ctx, "MN-SHANLAN", 99900, "telegram:1"); err != nil {
+			t.Fatal(err)
+		}
+		id, err := u.PressData(sum.ID, confirmData(t, sum))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.answer(u, id)
+		again := h.waitEdited(u, sum.ID, changed)
+		if !strings.Contains(again.Text, "¥999.00") || !strings.Contains(again.Text, "(was ¥"+old.String()+")") {
+			t.Errorf("the new summary reads %q", again.Text)
+		}
+		if n := h.count(`SELECT count(*) FROM orders WHERE customer_id = $1`, u.ID()); n != 0 {
+			t.Errorf("%d orders placed at a price the summary did not show", n)
+		}
+	})
+
+	t.Run("a gift order's price raised", func(t *testing.T) {
+		h := h.with(t)
+		u := h.user(3905, "en")
+		if _, err := h.catalog.Grant(ctx, u.ID(), catalog.Office, "", "test"); err != nil {
+			t.Fatal(err)
+		}
+		u.Send("/gift")
+		h.waitText(u, "Gift order")
+		h.pressContaining(u, "Li Brocade Wall Hanging")
+		h.waitText(u, "How many")
+		u.Send("2")
+		h.waitButton(u, "Next")
+		h.pressContaining(u, "Next")
+		for _, answer := range []string{"Boao Forum", "Delegation", "Kazakhstan", "2030-05-01", "-"} {
+			h.reply(u, answer)
+		}
+		sum := h.waitButton(u, "Place the gift order")
+		if _, err := h.catalog.SetPrice(ctx, "LI-BROCADE", 88800, "telegram:1"); err != nil {
+			t.Fatal(err)
+		}
+		h.answer(u, h.pressOn(u, sum, "✅ Place the gift order"))
+		again := h.waitEdited(u, sum.ID, changed)
+		if !strings.Contains(again.Text, "¥1776.00") || !strings.Contains(again.Text, "(was ¥680.00)") {
+			t.Errorf("the new gift summary reads %q", again.Text)
+		}
+		if n := h.count(`SELECT count(*) FROM orders WHERE kind = 'gift'`); n != 0 {
+			t.Errorf("%d gift orders placed at a price the summary did not show", n)
+		}
+	})
 }
