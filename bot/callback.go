@@ -44,6 +44,7 @@ const (
 	cbGiftClear   = "gc" // gc: start the choice again
 	cbGiftConfirm = "gy" // gy:<checkout token>
 
+	cbStockPage = "sp" // sp:<village id>:<page>: a page of /stock
 )
 
 // cbArg is the kind of one argument of callback data, by its largest
@@ -81,6 +82,8 @@ var callbackKinds = map[string][]cbArg{
 	cbNewCategory: {argIndex}, cbNewGift: {argIndex}, cbNewCreate: nil,
 
 	cbGiftPick: {argID}, cbGiftNext: nil, cbGiftClear: nil, cbGiftConfirm: {argToken},
+
+	cbStockPage: {argID, argPage},
 }
 
 // maxCallbackData is Telegram's limit on callback_data, in bytes.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -205,4 +207,77 @@ func TestConfirmPlacesWhatTheSummaryShowed(t *testing.T) {
 			t.Errorf("%d gift orders placed at a price the summary did not show", n)
 		}
 	})
+}
+
+// /stock of a village with more products than a message holds pages
+// within the village with buttons, for its coordinator and for office
+// staff, and a page button is checked against the presser's role.
+func TestStockPagesWithinAVillage(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	ctx := context.Background()
+	maona, err := h.catalog.VillageByCode(ctx, "maona")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 80; i++ {
+		p := catalog.Product{SKU: fmt.Sprintf("MN-EXTRA-%03d", i), VillageID: maona.ID, VillageCode: "maona",
+			Category: catalog.Categories[0], Name: catalog.Texts{"en": fmt.Sprintf("Extra tea no. %d", i)},
+			Price: 1000, Stock: i, Visible: true}
+		if _, err := h.catalog.CreateProduct(ctx, p, "telegram:1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var want []string
+	if err := h.db.Select(&want, `SELECT sku FROM products WHERE village_id = $1 ORDER BY sku`, maona.ID); err != nil {
+		t.Fatal(err)
+	}
+	us := h.staffUsers()
+	skuRE := regexp.MustCompile(`(?m)^([A-Z0-9-]+) · `)
+	// pages reads every page of the list m starts, pressing ▶️.
+	pages := func(u *telegramtest.User, m telegramtest.Message) []string {
+		t.Helper()
+		var got []string
+		for page := 1; ; page++ {
+			if !strings.Contains(m.Text, fmt.Sprintf("page %d of 3", page)) {
+				t.Fatalf("page %d reads %q", page, m.Text)
+			}
+			for _, s := range skuRE.FindAllStringSubmatch(m.Text, -1) {
+				got = append(got, s[1])
+			}
+			if page == 3 {
+				return got
+			}
+			h.answer(u, h.pressOn(u, m, "▶️"))
+			m = h.waitEdited(u, m.ID, fmt.Sprintf("page %d of 3", page+1))
+		}
+	}
+	slices.Sort(want)
+	got := pages(us.own, h.reply(us.own, "/stock"))
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("the coordinator's pages list %d products, want the village's %d:\n%v", len(got), len(want), got)
+	}
+
+	overview := h.reply(us.office, "/stock")
+	h.answer(us.office, h.pressOn(us.office, overview, "Maona Village (83)"))
+	got = pages(us.office, h.waitEdited(us.office, overview.ID, "page 1 of 3"))
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("the office's pages list %d products, want %d", len(got), len(want))
+	}
+
+	// Another village's coordinator pressing a forged page button.
+	m := h.reply(us.other, "/stock")
+	id, err := us.other.PressData(m.ID, fmt.Sprintf("sp:%d:1", maona.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := h.answer(us.other, id); !strings.Contains(a.Text, "belongs to another village") {
+		t.Errorf("another village's page was answered %q", a.Text)
+	}
+	h.settle(us.other)
+	if n := countMessages(us.other.Messages(), "MN-EXTRA"); n != 0 {
+		t.Errorf("another village's coordinator was shown Maona's products")
+	}
 }

@@ -119,6 +119,7 @@ func (b *Bot) routes() *Router {
 			cbNewCategory: asCoordinator(b.newProductCategory),
 			cbNewGift:     asCoordinator(b.newProductGift),
 			cbNewCreate:   asCoordinator(b.newProductCreate),
+			cbStockPage:   asCoordinator(b.stockPage),
 			cbGiftPick:    asOffice(b.giftPick),
 			cbGiftNext:    asOffice(b.giftNext),
 			cbGiftClear:   asOffice(b.giftClear),
