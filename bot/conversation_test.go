@@ -281,3 +281,78 @@ func TestStockPagesWithinAVillage(t *testing.T) {
 		t.Errorf("another village's coordinator was shown Maona's products")
 	}
 }
+
+// In a group the shop points to the private chat: /start, deep links,
+// visitor commands and button presses get one short message with a button
+// opening the private chat (same payload); staff commands are refused;
+// nothing of anyone's cart, orders, phone or address is shown there; and
+// sessions stay per user.
+func TestGroupChatsPointToThePrivateChat(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	ctx := context.Background()
+	us := h.staffUsers()
+	group := h.srv.AddGroup(-1001234567890, "Forum guests", true)
+	a, b := h.user(3911, "en"), h.user(3912, "en")
+	inA, inB, office := group.Member(a), group.Member(b), group.Member(us.office)
+
+	// A has a cart and an order, made in the private chat.
+	h.checkout(a, "MN-BLACKTEA", 1)
+	h.answer(a, h.pressContaining(a, "✅ Confirm order"))
+	h.waitText(a, "is placed")
+	card := h.reply(a, "/start p_XL-PEPPER")
+	h.answer(a, h.pressOn(a, card, "🛒 Add"))
+	h.settle(a)
+
+	link := "https://t.me/" + h.bot.Username()
+	pointer := func(u *telegramtest.User, text, wantURL string) {
+		t.Helper()
+		m := h.reply(u, text)
+		if !strings.Contains(m.Text, "private chat") || len(m.InlineKeyboard) != 1 || m.InlineKeyboard[0][0].URL != wantURL {
+			t.Errorf("%q in the group was answered %q %+v; want the pointer to %s", text, m.Text, m.InlineKeyboard, wantURL)
+		}
+	}
+	pointer(inA, "/start", link)
+	pointer(inB, "/start p_MN-BLACKTEA", link+"?start=p_MN-BLACKTEA")
+	pointer(inB, "/start@"+h.bot.Username()+" v_maona", link+"?start=v_maona")
+	pointer(inB, "/cart", link)
+	pointer(inA, "/orders", link)
+	m := h.reply(office, "/pending")
+	if !strings.Contains(m.Text, "use a private chat") {
+		t.Errorf("/pending in the group was answered %q", m.Text)
+	}
+	id, err := inB.PressData(m.ID, cbCartData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ans := h.answer(inB, id); !strings.Contains(ans.Text, "private chat") {
+		t.Errorf("a cart press in the group was answered %q", ans.Text)
+	}
+	inA.Send("/start@someotherbot")
+	inA.Send("hello everyone")
+	pointer(inA, "/help", link)
+
+	for _, m := range inA.Messages() {
+		for _, leak := range []string{"+86", "Pepper", "Black Tea", "#10", "Guest", "Your cart", "¥"} {
+			if m.FromBot && strings.Contains(m.Text, leak) {
+				t.Errorf("the group was shown %q: %q", leak, m.Text)
+			}
+		}
+	}
+	if n := countMessages(inA.Messages(), ""); n != 8 {
+		t.Errorf("%d bot messages in the group, want one per command or press addressed to the bot (8)", n)
+	}
+	if n, err := h.rdb.Exists(ctx, fmt.Sprintf("%ssession:%d", h.prefix, group.ID())).Result(); err != nil || n != 0 {
+		t.Errorf("a session of the group itself is kept (%d, %v)", n, err)
+	}
+	// A's private cart is A's alone; B's is empty.
+	if m := h.reply(b, "/cart"); !strings.Contains(m.Text, "empty") {
+		t.Errorf("B's private cart after the group reads %q", m.Text)
+	}
+	if m := h.reply(a, "/cart"); !strings.Contains(m.Text, "Pepper") {
+		t.Errorf("A's private cart after the group reads %q", m.Text)
+	}
+}
+
+// cbCartData is the cart button's data, as a forged press in a group sends it.
+const cbCartData = "k"

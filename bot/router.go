@@ -53,6 +53,7 @@ type Router struct {
 	callbacks map[string]Handler
 	steps     map[flowStep]Handler
 	contact   Handler // a shared contact
+	group     Handler // anything in a group chat
 	fallback  Handler
 }
 
@@ -159,6 +160,7 @@ func (b *Bot) routes() *Router {
 			{flowGift, stepConfirm}:   asOffice(b.useButtons),
 		},
 		contact:  b.contact,
+		group:    b.inGroup,
 		fallback: b.unknown,
 	}
 	rt.byName = make(map[string]Handler, len(rt.commands))
@@ -181,9 +183,21 @@ func (rt *Router) menuCommands(menus ...commandMenu) []string {
 	return names
 }
 
+// command finds a command's route by name.
+func (rt *Router) command(name string) (command, bool) {
+	for _, c := range rt.commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
 // Route dispatches r to its handler.
 func (rt *Router) Route(ctx context.Context, r *Request) error {
 	switch {
+	case r.Group:
+		return rt.group(ctx, r)
 	case r.Callback != nil:
 		if h, ok := rt.callbacks[r.Data.Kind]; ok {
 			return h(ctx, r)
