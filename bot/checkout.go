@@ -139,6 +139,12 @@ func (b *Bot) gotPhone(ctx context.Context, r *Request, phone string) error {
 	if err := b.ask(ctx, r, b.msg.T(r.Lang, "phone_ok", "Phone", esc(phone)), nil); err != nil {
 		return err
 	}
+	return b.askDelivery(ctx, r)
+}
+
+// askDelivery asks how the order should reach the visitor, with a button
+// for each way; text sent at this step gets the question again.
+func (b *Bot) askDelivery(ctx context.Context, r *Request) error {
 	var rows [][]tgbotapi.InlineKeyboardButton
 	for i, d := range deliveries {
 		rows = append(rows, []tgbotapi.InlineKeyboardButton{button(b.msg.T(r.Lang, "delivery_"+string(d)), cb(cbDelivery, int64(i)))})

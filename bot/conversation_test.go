@@ -356,3 +356,52 @@ func TestGroupChatsPointToThePrivateChat(t *testing.T) {
 
 // cbCartData is the cart button's data, as a forged press in a group sends it.
 const cbCartData = "k"
+
+// Text that does not fit a step waiting for a button press asks that step
+// again, with its buttons, in the user's language — never the main menu
+// while a flow is open — and the flow goes on from there.
+func TestTextAtAButtonStepAsksThatStepAgain(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	u := h.user(3921, "ru")
+	u.Send("/start p_XL-PEPPER")
+	h.answer(u, h.pressOn(u, h.waitButton(u, "🛒"), "🛒"))
+	h.reply(u, "/cart")
+	h.answer(u, h.pressContaining(u, "✅"))
+	h.waitText(u, "имя")
+	u.Send("Анна")
+	h.waitText(u, "телефон")
+	h.reply(u, "+86 138 0013 8000")
+	h.waitButton(u, "🏪")
+	notMenu := func(m telegramtest.Message, want string) {
+		t.Helper()
+		if buttonData(m, "🏡") != "" || !hasButton(want)(m) {
+			t.Errorf("text at the step was answered %q %v; want the step again with %q", m.Text, m.Buttons(), want)
+		}
+	}
+	m := h.reply(u, "привет")
+	notMenu(m, "🏪")
+	h.answer(u, h.pressOn(u, m, "🏪"))
+	sum := h.waitButton(u, "✅")
+	m = h.reply(u, "что дальше?")
+	notMenu(m, "✅")
+	if !strings.Contains(m.Text, "Анна") {
+		t.Errorf("the summary asked again reads %q", m.Text)
+	}
+	h.answer(u, h.pressOn(u, sum, "✅")) // the old summary's button is stale now
+	if n := h.count(`SELECT count(*) FROM orders`); n != 0 {
+		t.Errorf("the summary replaced by a new one placed %d orders", n)
+	}
+	h.answer(u, h.pressOn(u, m, "✅"))
+	h.waitText(u, "#")
+	if n := h.count(`SELECT count(*) FROM orders`); n != 1 {
+		t.Errorf("%d orders after confirming the summary asked again", n)
+	}
+
+	us := h.staffUsers()
+	us.own.Send("/newproduct")
+	h.waitText(us.own, "SKU")
+	us.own.Send("MN-HONEY")
+	h.waitText(us.own, "category")
+	notMenu(h.reply(us.own, "tea please"), "Tea")
+}

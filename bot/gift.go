@@ -200,9 +200,10 @@ func (b *Bot) giftNotes(ctx context.Context, r *Request, me catalog.Staff) error
 	return b.giftSummary(ctx, r)
 }
 
-// useButtons answers text sent at a step that waits for a button press.
-func (b *Bot) useButtons(ctx context.Context, r *Request, me catalog.Staff) error {
-	return refuse(b.msg.T(r.Lang, "np_use_buttons"))
+// staffStep makes a flow's screen the answer to text sent at a step that
+// waits for a button press: the step is asked again, with its buttons.
+func staffStep(show func(ctx context.Context, r *Request) error) staffHandler {
+	return func(ctx context.Context, r *Request, me catalog.Staff) error { return show(ctx, r) }
 }
 
 // giftSummary shows the gift order as it will be placed, with a confirm

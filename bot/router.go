@@ -126,38 +126,40 @@ func (b *Bot) routes() *Router {
 			cbGiftClear:   asOffice(b.giftClear),
 			cbGiftConfirm: asOffice(b.giftConfirm),
 		},
-		// Every step that takes a text (or a photo, a document). A step
-		// that waits for a button press and is not listed gets the
-		// default.
+		// Every step of every flow. Text sent at a step that waits for a
+		// button press asks that step again, with its buttons — never the
+		// main menu while a flow is open.
 		steps: map[flowStep]Handler{
 			{flowSearch, stepQuery}: b.search,
 
-			{flowCheckout, stepName}:    b.checkoutName,
-			{flowCheckout, stepPhone}:   b.checkoutPhone,
-			{flowCheckout, stepAddress}: b.checkoutAddress,
+			{flowCheckout, stepName}:     b.checkoutName,
+			{flowCheckout, stepPhone}:    b.checkoutPhone,
+			{flowCheckout, stepDelivery}: b.askDelivery,
+			{flowCheckout, stepAddress}:  b.checkoutAddress,
+			{flowCheckout, stepConfirm}:  b.summary,
 
 			{flowPhoto, stepWait}:  asCoordinator(b.photoStep),
 			{flowImport, stepWait}: asCoordinator(b.importStep),
 
 			{flowNewProduct, stepVillage}:  asCoordinator(b.newProductVillage),
 			{flowNewProduct, stepSKU}:      asCoordinator(b.newProductSKU),
-			{flowNewProduct, stepCategory}: asCoordinator(b.useButtons),
+			{flowNewProduct, stepCategory}: asCoordinator(b.askCategory),
 			{flowNewProduct, stepName}:     asCoordinator(b.newProductName),
 			{flowNewProduct, stepUnit}:     asCoordinator(b.newProductUnit),
 			{flowNewProduct, stepPrice}:    asCoordinator(b.newProductPrice),
 			{flowNewProduct, stepStock}:    asCoordinator(b.newProductStock),
-			{flowNewProduct, stepGiftMark}: asCoordinator(b.useButtons),
+			{flowNewProduct, stepGiftMark}: asCoordinator(b.askGiftMark),
 			{flowNewProduct, stepStory}:    asCoordinator(b.newProductStory),
-			{flowNewProduct, stepConfirm}:  asCoordinator(b.useButtons),
+			{flowNewProduct, stepConfirm}:  asCoordinator(staffStep(b.newProductSummary)),
 
-			{flowGift, stepProducts}:  asOffice(b.useButtons),
+			{flowGift, stepProducts}:  asOffice(staffStep(b.giftProducts)),
 			{flowGift, stepQty}:       asOffice(b.giftQty),
 			{flowGift, stepOccasion}:  asOffice(b.giftOccasion),
 			{flowGift, stepRecipient}: asOffice(b.giftRecipient),
 			{flowGift, stepCountry}:   asOffice(b.giftCountry),
 			{flowGift, stepDate}:      asOffice(b.giftDate),
 			{flowGift, stepNotes}:     asOffice(b.giftNotes),
-			{flowGift, stepConfirm}:   asOffice(b.useButtons),
+			{flowGift, stepConfirm}:   asOffice(staffStep(b.giftSummary)),
 		},
 		contact:  b.contact,
 		group:    b.inGroup,
