@@ -235,7 +235,7 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update, lock bool) {
 			defer unlock()
 		}
 	}
-	seen, sess, err := b.sessions.Begin(ctx, u.UpdateID, r.ChatID)
+	seen, sess, err := b.sessions.Begin(ctx, u.UpdateID, r.sessionChat())
 	if err != nil {
 		// Without Redis the bot still answers, without dedupe; flows
 		// restart.
@@ -266,7 +266,7 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update, lock bool) {
 	// update would be handled again when delivered again.
 	finishCtx, cancelFinish := context.WithTimeout(context.WithoutCancel(ctx), finishWait)
 	defer cancelFinish()
-	if err := b.sessions.Finish(finishCtx, u.UpdateID, r.ChatID, changed); err != nil {
+	if err := b.sessions.Finish(finishCtx, u.UpdateID, r.sessionChat(), changed); err != nil {
 		b.log.Warn("update not marked handled or session not saved", "update_id", u.UpdateID, "chat_id", r.ChatID, "err", err)
 	}
 	outcome := "ok"

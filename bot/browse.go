@@ -307,11 +307,14 @@ func (b *Bot) productScreen(lang string, p catalog.Product, v catalog.Village, q
 }
 
 // paginate clamps page into range and returns the slice bounds of it.
-func paginate(n, page int) (p, from, to, pages int) {
-	pages = max(1, (n+perPage-1)/perPage)
+func paginate(n, page int) (p, from, to, pages int) { return paginateBy(n, page, perPage) }
+
+// paginateBy is paginate with per items a page.
+func paginateBy(n, page, per int) (p, from, to, pages int) {
+	pages = max(1, (n+per-1)/per)
 	p = min(max(page, 0), pages-1)
-	from = p * perPage
-	to = min(from+perPage, n)
+	from = p * per
+	to = min(from+per, n)
 	return p, from, to, pages
 }
 

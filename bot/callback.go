@@ -52,6 +52,7 @@ const (
 	cbDeskReason    = "dxr" // dxr:<order>:<reason index>:<where>: ask to confirm, or for the words of "other"
 	cbDeskCancelYes = "dxy" // dxy:<order>:<reason index>:<where>: cancel it
 	cbDeskKeep      = "dxn" // dxn:<order>:<where>: do not cancel
+	cbStockPage     = "sp"  // sp:<village id>:<page>: a page of /stock
 )
 
 // cbArg is the kind of one argument of callback data, by its largest
@@ -93,6 +94,7 @@ var callbackKinds = map[string][]cbArg{
 	cbDeskConfirm: {argID, argIndex}, cbDeskReady: {argID, argIndex}, cbDeskDelivered: {argID, argIndex},
 	cbDeskCancel: {argID, argIndex}, cbDeskReason: {argID, argIndex, argIndex},
 	cbDeskCancelYes: {argID, argIndex, argIndex}, cbDeskKeep: {argID, argIndex},
+	cbStockPage: {argID, argPage},
 }
 
 // maxCallbackData is Telegram's limit on callback_data, in bytes.

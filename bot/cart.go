@@ -115,6 +115,71 @@ type cartLineView struct {
 	Product catalog.Product
 	Problem string // why it cannot be ordered as it is, or ""
 	Changed bool   // the price differs from the one seen when added
+	// Note says what changed since the summary the user confirmed: a new
+	// line, another quantity, another price.
+	Note string
+}
+
+// shownLines are the lines as a summary shows them, each at the price it
+// shows: what its confirm button may place.
+func shownLines(views []cartLineView) Lines {
+	ls := make(Lines, 0, len(views))
+	for _, v := range views {
+		ls = append(ls, CartLine{ProductID: v.Line.ProductID, Quantity: v.Line.Quantity, Price: v.Product.Price})
+	}
+	return ls
+}
+
+// markChanges compares the lines as they stand now (views) with those a
+// summary showed: it notes on each view what changed and returns the
+// shown lines that are gone, and whether anything differs. With
+// visibility, a product no longer orderable counts as a change too.
+func (b *Bot) markChanges(lang string, views []cartLineView, shown Lines, visibility bool) (gone Lines, changed bool) {
+	for i := range views {
+		v := &views[i]
+		j := shown.index(v.Line.ProductID)
+		switch {
+		case visibility && (v.Product.ID == 0 || !v.Product.Visible):
+			changed = true // struck through with its reason
+		case j < 0:
+			v.Note, changed = b.msg.T(lang, "summary_new_line"), true
+		case shown[j].Quantity != v.Line.Quantity:
+			v.Note, changed = b.msg.T(lang, "summary_quantity_was", "Old", shown[j].Quantity), true
+		case shown[j].Price != v.Product.Price:
+			v.Note, changed = b.msg.T(lang, "cart_price_changed", "Old", shown[j].Price.String()), true
+			v.Changed = false // the note says it
+		}
+	}
+	for _, l := range shown {
+		present := false
+		for _, v := range views {
+			present = present || v.Line.ProductID == l.ProductID
+		}
+		if !present {
+			gone, changed = append(gone, l), true
+		}
+	}
+	return gone, changed
+}
+
+// goneText lists the lines a summary showed that are no longer there.
+func (b *Bot) goneText(ctx context.Context, lang string, gone Lines) (string, error) {
+	if len(gone) == 0 {
+		return "", nil
+	}
+	views, _, err := b.loadLines(ctx, lang, gone)
+	if err != nil {
+		return "", err
+	}
+	var sb strings.Builder
+	for _, v := range views {
+		name := esc(v.Product.Name.Get(lang))
+		if name == "" {
+			name = "—"
+		}
+		sb.WriteString(fmt.Sprintf("<s>%s × %d</s> — %s\n", name, v.Line.Quantity, b.msg.T(lang, "summary_line_removed")))
+	}
+	return sb.String(), nil
 }
 
 // loadCart reads every cart line's product anew: prices, stock and
@@ -222,6 +287,9 @@ func (b *Bot) cartLineText(lang string, n int, v cartLineView) string {
 		v.Product.Price.String(), (v.Product.Price * catalog.Money(v.Line.Quantity)).String())
 	if v.Changed {
 		line += " " + b.msg.T(lang, "cart_price_changed", "Old", v.Line.Price.String())
+	}
+	if v.Note != "" {
+		line += " " + v.Note
 	}
 	return line
 }

@@ -13,6 +13,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"villagebot/catalog"
 	"villagebot/orders"
 )
 
@@ -25,8 +26,11 @@ type checkoutState struct {
 	Phone    string          `json:"phone,omitempty"`
 	Delivery orders.Delivery `json:"delivery,omitempty"`
 	Address  string          `json:"address,omitempty"` // the hotel or the shipping address
-	// Token is the one the summary's confirm button carries.
+	// Token is the one the summary's confirm button carries, and Shown
+	// the lines that summary showed, at the prices it showed: its confirm
+	// places those or nothing.
 	Token string `json:"token,omitempty"`
+	Shown Lines  `json:"shown,omitempty"`
 }
 
 // checkoutAnswers is the checkout's state, made when missing.
@@ -135,6 +139,12 @@ func (b *Bot) gotPhone(ctx context.Context, r *Request, phone string) error {
 	if err := b.ask(ctx, r, b.msg.T(r.Lang, "phone_ok", "Phone", esc(phone)), nil); err != nil {
 		return err
 	}
+	return b.askDelivery(ctx, r)
+}
+
+// askDelivery asks how the order should reach the visitor, with a button
+// for each way; text sent at this step gets the question again.
+func (b *Bot) askDelivery(ctx context.Context, r *Request) error {
 	var rows [][]tgbotapi.InlineKeyboardButton
 	for i, d := range deliveries {
 		rows = append(rows, []tgbotapi.InlineKeyboardButton{button(b.msg.T(r.Lang, "delivery_"+string(d)), cb(cbDelivery, int64(i)))})
@@ -180,10 +190,39 @@ func (b *Bot) summary(ctx context.Context, r *Request) error {
 	if err != nil {
 		return err
 	}
+	return b.showSummary(ctx, r, views, total, "")
+}
+
+// resummarize shows the summary anew when the cart or its products
+// changed since the one whose confirm was pressed, with the changes
+// marked; changed is false when nothing did.
+func (b *Bot) resummarize(ctx context.Context, r *Request) (changed bool, err error) {
+	views, total, err := b.loadCart(ctx, r)
+	if err != nil {
+		return false, err
+	}
+	gone, changed := b.markChanges(r.Lang, views, r.Session.checkoutAnswers().Shown, true)
+	if !changed {
+		return false, nil
+	}
+	head, err := b.goneText(ctx, r.Lang, gone)
+	if err != nil {
+		return true, err
+	}
+	r.Toast(b.msg.T(r.Lang, "summary_changed_toast"))
+	return true, b.showSummary(ctx, r, views, total, b.msg.T(r.Lang, "summary_changed")+"\n"+head)
+}
+
+// showSummary shows the summary of views, under note (what changed) when
+// there is one.
+func (b *Bot) showSummary(ctx context.Context, r *Request, views []cartLineView, total catalog.Money, note string) error {
 	r.Session.Step = stepConfirm
 	d := r.Session.checkoutAnswers()
-	d.Token = newToken()
+	d.Token, d.Shown = newToken(), shownLines(views)
 	var sb strings.Builder
+	if note != "" {
+		sb.WriteString(note + "\n")
+	}
 	sb.WriteString(b.msg.T(r.Lang, "summary_title") + "\n\n")
 	orderable := 0
 	for i, v := range views {
@@ -199,7 +238,7 @@ func (b *Bot) summary(ctx context.Context, r *Request) error {
 		sb.WriteString(": " + esc(d.Address))
 	}
 	var rows [][]tgbotapi.InlineKeyboardButton
-	if orderable == len(views) {
+	if orderable == len(views) && len(views) > 0 {
 		rows = append(rows, []tgbotapi.InlineKeyboardButton{button(b.msg.T(r.Lang, "btn_confirm", "Total", total.String()), cbConfirm+":"+d.Token)})
 	} else {
 		sb.WriteString("\n\n" + b.msg.T(r.Lang, "summary_fix_cart"))
@@ -219,6 +258,7 @@ func (b *Bot) confirm(ctx context.Context, r *Request) error {
 	}
 	return b.confirmOrder(ctx, r, placing{
 		flow: flowCheckout, token: token, lines: &r.Session.Cart,
+		changed: b.resummarize,
 		request: b.saleRequest,
 		done:    b.placed,
 		short:   func(short *orders.ShortError) error { return b.shortage(ctx, r, short) },
@@ -231,6 +271,10 @@ type placing struct {
 	flow  Flow
 	token string // the token of the flow's current summary; "" when none
 	lines *Lines // the lines to place; emptied once they are the order
+	// changed shows the summary anew, with the changes marked, when the
+	// lines, quantities or prices are not those the summary showed; then
+	// nothing is placed.
+	changed func(ctx context.Context, r *Request) (bool, error)
 	// request is the order the flow's answers make, without its lines.
 	request func(r *Request, token string) orders.PlaceRequest
 	// done tells the user the order is in (created false: it was before).
@@ -258,8 +302,15 @@ func (b *Bot) confirmOrder(ctx context.Context, r *Request, f placing) error {
 		// token by itself.
 		return b.confirmedBefore(ctx, r, f, token)
 	}
+	if changed, err := f.changed(ctx, r); changed || err != nil {
+		return err
+	}
 	req := f.request(r, token)
 	for _, l := range *f.lines {
+		// Expected prices: the lines are those the summary showed, at its
+		// prices (f.changed checked). When orders.LineRequest carries the
+		// expected unit price, set it here from the summary's line, so
+		// that Place refuses a price changed since this check.
 		req.Lines = append(req.Lines, orders.LineRequest{ProductID: l.ProductID, Quantity: l.Quantity})
 	}
 	o, created, err := b.place(ctx, r, req)

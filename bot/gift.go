@@ -24,8 +24,11 @@ type giftState struct {
 	Country   string `json:"country,omitempty"`
 	Date      string `json:"date,omitempty"` // YYYY-MM-DD, in the office's time zone
 	Notes     string `json:"notes,omitempty"`
-	// Token is the one the summary's confirm button carries.
+	// Token is the one the summary's confirm button carries, and Shown
+	// the lines that summary showed, at the prices it showed: its confirm
+	// places those or nothing.
 	Token string `json:"token,omitempty"`
+	Shown Lines  `json:"shown,omitempty"`
 }
 
 // giftAnswers is the gift flow's state, made when missing.
@@ -197,23 +200,55 @@ func (b *Bot) giftNotes(ctx context.Context, r *Request, me catalog.Staff) error
 	return b.giftSummary(ctx, r)
 }
 
-// useButtons answers text sent at a step that waits for a button press.
-func (b *Bot) useButtons(ctx context.Context, r *Request, me catalog.Staff) error {
-	return refuse(b.msg.T(r.Lang, "np_use_buttons"))
+// staffStep makes a flow's screen the answer to text sent at a step that
+// waits for a button press: the step is asked again, with its buttons.
+func staffStep(show func(ctx context.Context, r *Request) error) staffHandler {
+	return func(ctx context.Context, r *Request, me catalog.Staff) error { return show(ctx, r) }
 }
 
 // giftSummary shows the gift order as it will be placed, with a confirm
 // button carrying a fresh token. Prices are the catalog's now: the value
 // of the gift.
 func (b *Bot) giftSummary(ctx context.Context, r *Request) error {
-	g := r.Session.giftAnswers()
-	views, _, err := b.loadLines(ctx, r.Lang, g.Lines)
+	views, _, err := b.loadLines(ctx, r.Lang, r.Session.giftAnswers().Lines)
 	if err != nil {
 		return err
 	}
+	return b.showGiftSummary(ctx, r, views, "")
+}
+
+// giftResummarize shows the gift summary anew when its lines or prices
+// changed since the one whose confirm was pressed, with the changes
+// marked; changed is false when nothing did. (Stock and visibility are
+// Place's to check: a short line keeps the choice to adjust.)
+func (b *Bot) giftResummarize(ctx context.Context, r *Request) (changed bool, err error) {
+	g := r.Session.giftAnswers()
+	views, _, err := b.loadLines(ctx, r.Lang, g.Lines)
+	if err != nil {
+		return false, err
+	}
+	gone, changed := b.markChanges(r.Lang, views, g.Shown, false)
+	if !changed {
+		return false, nil
+	}
+	head, err := b.goneText(ctx, r.Lang, gone)
+	if err != nil {
+		return true, err
+	}
+	r.Toast(b.msg.T(r.Lang, "summary_changed_toast"))
+	return true, b.showGiftSummary(ctx, r, views, b.msg.T(r.Lang, "summary_changed")+"\n"+head)
+}
+
+// showGiftSummary shows the gift summary of views, under note (what
+// changed) when there is one.
+func (b *Bot) showGiftSummary(ctx context.Context, r *Request, views []cartLineView, note string) error {
+	g := r.Session.giftAnswers()
 	r.Session.Step = stepConfirm
-	g.Token = newToken()
+	g.Token, g.Shown = newToken(), shownLines(views)
 	var sb strings.Builder
+	if note != "" {
+		sb.WriteString(note + "\n")
+	}
 	sb.WriteString(b.msg.T(r.Lang, "gift_summary") + "\n\n")
 	var total catalog.Money
 	for _, v := range views {
@@ -222,7 +257,11 @@ func (b *Bot) giftSummary(ctx context.Context, r *Request) error {
 		}
 		line := v.Product.Price * catalog.Money(v.Line.Quantity)
 		total += line
-		sb.WriteString(fmt.Sprintf("• %s × %d — ¥%s\n", esc(v.Product.Name.Get(r.Lang)), v.Line.Quantity, line.String()))
+		sb.WriteString(fmt.Sprintf("• %s × %d — ¥%s", esc(v.Product.Name.Get(r.Lang)), v.Line.Quantity, line.String()))
+		if v.Note != "" {
+			sb.WriteString(" " + v.Note)
+		}
+		sb.WriteString("\n")
 	}
 	sb.WriteString(b.msg.T(r.Lang, "cart_total", "Total", total.String()) + "\n\n")
 	sb.WriteString(b.msg.T(r.Lang, "gift_details", "Occasion", esc(g.Occasion), "Recipient", esc(g.Recipient),
@@ -230,10 +269,10 @@ func (b *Bot) giftSummary(ctx context.Context, r *Request) error {
 	if g.Notes != "" {
 		sb.WriteString("\n📝 " + esc(g.Notes))
 	}
-	return b.send(ctx, r, fit(sb.String(), "", maxText), [][]tgbotapi.InlineKeyboardButton{
+	return b.show(ctx, r, screen{text: fit(sb.String(), "", maxText), buttons: [][]tgbotapi.InlineKeyboardButton{
 		{button(b.msg.T(r.Lang, "gift_confirm"), cbGiftConfirm+":"+g.Token)},
 		{button(b.msg.T(r.Lang, "btn_cancel"), cbAbort)},
-	})
+	}})
 }
 
 // giftConfirm places the gift order, idempotently like a sale. When a
@@ -242,6 +281,7 @@ func (b *Bot) giftConfirm(ctx context.Context, r *Request, me catalog.Staff) err
 	g := r.Session.giftAnswers()
 	return b.confirmOrder(ctx, r, placing{
 		flow: flowGift, token: g.Token, lines: &g.Lines,
+		changed: b.giftResummarize,
 		request: b.giftRequest,
 		done:    b.giftPlaced,
 		short: func(short *orders.ShortError) error {

@@ -92,6 +92,12 @@ func (b *Bot) newProductSKU(ctx context.Context, r *Request, me catalog.Staff) e
 	}
 	r.Session.draftAnswers().SKU = text
 	r.Session.Step = stepCategory
+	return b.askCategory(ctx, r, me)
+}
+
+// askCategory asks the new product's category with a button for each;
+// text sent at this step gets the question again.
+func (b *Bot) askCategory(ctx context.Context, r *Request, me catalog.Staff) error {
 	var rows [][]tgbotapi.InlineKeyboardButton
 	var row []tgbotapi.InlineKeyboardButton
 	for i, c := range catalog.Categories {
@@ -148,6 +154,12 @@ func (b *Bot) newProductStock(ctx context.Context, r *Request, me catalog.Staff)
 	}
 	r.Session.draftAnswers().Stock = n
 	r.Session.Step = stepGiftMark
+	return b.askGiftMark(ctx, r, me)
+}
+
+// askGiftMark asks whether the new product may be a gift; text sent at
+// this step gets the question again.
+func (b *Bot) askGiftMark(ctx context.Context, r *Request, me catalog.Staff) error {
 	return b.send(ctx, r, b.msg.T(r.Lang, "np_ask_gift"), [][]tgbotapi.InlineKeyboardButton{{
 		button(b.msg.T(r.Lang, "yes"), cb(cbNewGift, 1)), button(b.msg.T(r.Lang, "no"), cb(cbNewGift, 0)),
 	}})
@@ -216,6 +228,8 @@ func (b *Bot) draft(r *Request) catalog.Product {
 	return p
 }
 
+// newProductSummary shows the product to create, with the create button;
+// text sent at the confirm step gets it again.
 func (b *Bot) newProductSummary(ctx context.Context, r *Request) error {
 	r.Session.Step = stepConfirm
 	p := b.draft(r)

@@ -11,10 +11,13 @@ import (
 // Request is one update on its way through the router: who sent it, in
 // which chat and language, what it asks, and the chat's session.
 type Request struct {
-	Update  tgbotapi.Update
-	ChatID  int64
-	UserID  int64
-	Name    string // the sender's first name
+	Update tgbotapi.Update
+	ChatID int64
+	UserID int64
+	Name   string // the sender's first name
+	// Group is set for an update from a group or supergroup chat, where
+	// the shop only points to the private chat.
+	Group   bool
 	Lang    string
 	Session *Session
 
@@ -39,7 +42,7 @@ func newRequest(u tgbotapi.Update) *Request {
 		m := u.Message
 		r.Message = m
 		if m.Chat != nil {
-			r.ChatID = m.Chat.ID
+			r.ChatID, r.Group = m.Chat.ID, isGroup(m.Chat)
 		}
 		if m.From != nil {
 			r.UserID, r.Name = m.From.ID, cleanText(m.From.FirstName)
@@ -56,11 +59,23 @@ func newRequest(u tgbotapi.Update) *Request {
 			r.UserID, r.Name = q.From.ID, cleanText(q.From.FirstName)
 		}
 		if q.Message != nil && q.Message.Chat != nil {
-			r.ChatID = q.Message.Chat.ID
+			r.ChatID, r.Group = q.Message.Chat.ID, isGroup(q.Message.Chat)
 		}
 		r.Data = parseCallback(q.Data)
 	}
 	return r
+}
+
+func isGroup(c *tgbotapi.Chat) bool { return c.Type == "group" || c.Type == "supergroup" }
+
+// sessionChat is the id the session is kept under: the chat's, and in a
+// group the sender's own — sessions are per user, never shared by a
+// group's members. (In a private chat both are the user's id.)
+func (r *Request) sessionChat() int64 {
+	if r.Group && r.UserID != 0 {
+		return r.UserID
+	}
+	return r.ChatID
 }
 
 // cleanText is text from a user as the bot takes it: valid UTF-8 without

@@ -53,6 +53,7 @@ type Router struct {
 	callbacks map[string]Handler
 	steps     map[flowStep]Handler
 	contact   Handler // a shared contact
+	group     Handler // anything in a group chat
 	fallback  Handler
 }
 
@@ -120,6 +121,7 @@ func (b *Bot) routes() *Router {
 			cbNewCategory: asCoordinator(b.newProductCategory),
 			cbNewGift:     asCoordinator(b.newProductGift),
 			cbNewCreate:   asCoordinator(b.newProductCreate),
+			cbStockPage:   asCoordinator(b.stockPage),
 			cbGiftPick:    asOffice(b.giftPick),
 			cbGiftNext:    asOffice(b.giftNext),
 			cbGiftClear:   asOffice(b.giftClear),
@@ -134,42 +136,45 @@ func (b *Bot) routes() *Router {
 			cbDeskCancelYes: b.deskOnly(catalog.Office, b.deskCancelYes),
 			cbDeskKeep:      b.deskOnly(catalog.Office, b.deskKeep),
 		},
-		// Every step that takes a text (or a photo, a document). A step
-		// that waits for a button press and is not listed gets the
-		// default.
+		// Every step of every flow. Text sent at a step that waits for a
+		// button press asks that step again, with its buttons — never the
+		// main menu while a flow is open.
 		steps: map[flowStep]Handler{
 			{flowSearch, stepQuery}: b.search,
 
-			{flowCheckout, stepName}:    b.checkoutName,
-			{flowCheckout, stepPhone}:   b.checkoutPhone,
-			{flowCheckout, stepAddress}: b.checkoutAddress,
+			{flowCheckout, stepName}:     b.checkoutName,
+			{flowCheckout, stepPhone}:    b.checkoutPhone,
+			{flowCheckout, stepDelivery}: b.askDelivery,
+			{flowCheckout, stepAddress}:  b.checkoutAddress,
+			{flowCheckout, stepConfirm}:  b.summary,
 
 			{flowPhoto, stepWait}:  asCoordinator(b.photoStep),
 			{flowImport, stepWait}: asCoordinator(b.importStep),
 
 			{flowNewProduct, stepVillage}:  asCoordinator(b.newProductVillage),
 			{flowNewProduct, stepSKU}:      asCoordinator(b.newProductSKU),
-			{flowNewProduct, stepCategory}: asCoordinator(b.useButtons),
+			{flowNewProduct, stepCategory}: asCoordinator(b.askCategory),
 			{flowNewProduct, stepName}:     asCoordinator(b.newProductName),
 			{flowNewProduct, stepUnit}:     asCoordinator(b.newProductUnit),
 			{flowNewProduct, stepPrice}:    asCoordinator(b.newProductPrice),
 			{flowNewProduct, stepStock}:    asCoordinator(b.newProductStock),
-			{flowNewProduct, stepGiftMark}: asCoordinator(b.useButtons),
+			{flowNewProduct, stepGiftMark}: asCoordinator(b.askGiftMark),
 			{flowNewProduct, stepStory}:    asCoordinator(b.newProductStory),
-			{flowNewProduct, stepConfirm}:  asCoordinator(b.useButtons),
+			{flowNewProduct, stepConfirm}:  asCoordinator(staffStep(b.newProductSummary)),
 
-			{flowGift, stepProducts}:  asOffice(b.useButtons),
+			{flowGift, stepProducts}:  asOffice(staffStep(b.giftProducts)),
 			{flowGift, stepQty}:       asOffice(b.giftQty),
 			{flowGift, stepOccasion}:  asOffice(b.giftOccasion),
 			{flowGift, stepRecipient}: asOffice(b.giftRecipient),
 			{flowGift, stepCountry}:   asOffice(b.giftCountry),
 			{flowGift, stepDate}:      asOffice(b.giftDate),
 			{flowGift, stepNotes}:     asOffice(b.giftNotes),
-			{flowGift, stepConfirm}:   asOffice(b.useButtons),
+			{flowGift, stepConfirm}:   asOffice(staffStep(b.giftSummary)),
 
 			{flowDesk, stepReason}: asOffice(b.deskReasonText),
 		},
 		contact:  b.contact,
+		group:    b.inGroup,
 		fallback: b.unknown,
 	}
 	rt.byName = make(map[string]Handler, len(rt.commands))
@@ -192,9 +197,21 @@ func (rt *Router) menuCommands(menus ...commandMenu) []string {
 	return names
 }
 
+// command finds a command's route by name.
+func (rt *Router) command(name string) (command, bool) {
+	for _, c := range rt.commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
 // Route dispatches r to its handler.
 func (rt *Router) Route(ctx context.Context, r *Request) error {
 	switch {
+	case r.Group:
+		return rt.group(ctx, r)
 	case r.Callback != nil:
 		if h, ok := rt.callbacks[r.Data.Kind]; ok {
 			return h(ctx, r)

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
 	"villagebot/catalog"
 )
 
@@ -60,10 +62,15 @@ func (b *Bot) stock(ctx context.Context, r *Request, me catalog.Staff) error {
 	return b.send(ctx, r, b.msg.T(r.Lang, "stock_set", "SKU", esc(p.SKU), "Old", p.Stock, "New", after.Stock), nil)
 }
 
+// stockPerPage is how many products one page of a village's /stock
+// lists; longer villages get ◀️ ▶️ buttons.
+const stockPerPage = 30
+
 // stockList lists the products a staff member keeps: SKU, name, stock,
-// price, visible or hidden.
+// price, visible or hidden — one village's a page at a time; for office
+// staff without a village named, every village whose list fits, and a
+// button for each of the others.
 func (b *Bot) stockList(ctx context.Context, r *Request, me catalog.Staff, f []string) error {
-	var villages []catalog.Village
 	switch {
 	case len(f) == 1:
 		v, err := b.catalog.VillageByCode(ctx, strings.ToLower(f[0]))
@@ -81,44 +88,90 @@ func (b *Bot) stockList(ctx context.Context, r *Request, me catalog.Staff, f []s
 		if !me.CanManage(v.ID) {
 			return refuse(b.msg.T(r.Lang, "not_your_village", "SKU", esc(v.Code)))
 		}
-		villages = []catalog.Village{v}
+		return b.showStockPage(ctx, r, v, 0)
 	case me.Role == catalog.Coordinator:
 		v, err := b.catalog.Village(ctx, *me.VillageID)
 		if err != nil {
 			return err
 		}
-		villages = []catalog.Village{v}
-	default:
-		all, err := b.catalog.Villages(ctx)
-		if err != nil {
-			return err
-		}
-		villages = all
+		return b.showStockPage(ctx, r, v, 0)
 	}
+	villages, err := b.catalog.Villages(ctx)
+	if err != nil {
+		return err
+	}
+	return b.stockOverview(ctx, r, villages)
+}
+
+// stockOverview is office staff's /stock: the block of every village that
+// fits in one message, and a button opening each of the others' pages.
+func (b *Bot) stockOverview(ctx context.Context, r *Request, villages []catalog.Village) error {
 	var sb strings.Builder
-	cut := false
+	var rows [][]tgbotapi.InlineKeyboardButton
 	for _, v := range villages {
 		ps, err := b.catalog.ProductsByVillage(ctx, v.ID, false)
 		if err != nil {
 			return err
 		}
-		block := fmt.Sprintf("🏡 <b>%s</b> (%s)\n", esc(v.Name.Get(r.Lang)), esc(v.Code))
+		block := b.stockHead(r.Lang, v) + "\n"
 		if len(ps) == 0 {
 			block += b.msg.T(r.Lang, "stock_none") + "\n"
 		}
 		for _, p := range ps {
 			block += b.stockLine(r.Lang, p) + "\n"
 		}
-		if plainLen(sb.String()+block) > maxText-200 {
-			cut = true
-			break
+		if len(rows) > 0 || len(ps) > stockPerPage || plainLen(sb.String()+block) > maxText-200 {
+			label := fmt.Sprintf("🏡 %s (%d)", truncateRunes(v.Name.Get(r.Lang), 40), len(ps))
+			rows = append(rows, []tgbotapi.InlineKeyboardButton{button(label, cb(cbStockPage, v.ID, 0))})
+			continue
 		}
 		sb.WriteString(block + "\n")
 	}
-	if cut {
-		sb.WriteString(b.msg.T(r.Lang, "stock_cut"))
+	if len(rows) > 0 {
+		sb.WriteString(b.msg.T(r.Lang, "stock_open_village"))
 	}
-	return b.send(ctx, r, strings.TrimRight(sb.String(), "\n"), nil)
+	return b.show(ctx, r, screen{text: strings.TrimRight(sb.String(), "\n"), buttons: rows})
+}
+
+// stockPage is a press on a /stock page button ("sp:<village id>:<page>").
+func (b *Bot) stockPage(ctx context.Context, r *Request, me catalog.Staff) error {
+	id, ok1 := r.Data.ID(0, maxID)
+	page, ok2 := r.Data.Int(1, maxPage)
+	if !ok1 || !ok2 {
+		return errStale
+	}
+	v, err := b.catalog.Village(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !me.CanManage(v.ID) {
+		return refuse(b.msg.T(r.Lang, "not_your_village", "SKU", esc(v.Code)))
+	}
+	return b.showStockPage(ctx, r, v, page)
+}
+
+// showStockPage shows one page of a village's products.
+func (b *Bot) showStockPage(ctx context.Context, r *Request, v catalog.Village, page int) error {
+	ps, err := b.catalog.ProductsByVillage(ctx, v.ID, false)
+	if err != nil {
+		return err
+	}
+	page, from, to, pages := paginateBy(len(ps), page, stockPerPage)
+	var sb strings.Builder
+	sb.WriteString(b.stockHead(r.Lang, v) + b.pageNote(r.Lang, page, pages) + "\n")
+	if len(ps) == 0 {
+		sb.WriteString(b.msg.T(r.Lang, "stock_none"))
+	}
+	for _, p := range ps[from:to] {
+		sb.WriteString(b.stockLine(r.Lang, p) + "\n")
+	}
+	rows := b.pager(r.Lang, page, pages, func(p int) string { return cb(cbStockPage, v.ID, int64(p)) })
+	return b.show(ctx, r, screen{text: strings.TrimRight(sb.String(), "\n"), buttons: rows})
+}
+
+// stockHead is a village's head line in /stock.
+func (b *Bot) stockHead(lang string, v catalog.Village) string {
+	return fmt.Sprintf("🏡 <b>%s</b> (%s)", esc(v.Name.Get(lang)), esc(v.Code))
 }
 
 // stockLine is a product as /stock lists it: SKU, name, stock, price,

@@ -145,6 +145,7 @@ type chat struct {
 	// latest action, oldest change first (WaitText reads it).
 	sinceAction []*message
 
+	group      *groupInfo     // a group chat's kind and title; nil: a private chat
 	keyboard   *replyKeyboard // the reply keyboard shown now, nil for none
 	answers    []CallbackAnswer
 	lastAction string
@@ -170,6 +171,7 @@ type message struct {
 	contact         *wireContact
 	inline          json.RawMessage // canonical inline keyboard markup
 	replyTo         *message
+	from            *User // the member who wrote it in a group; nil: the chat's user or the bot
 }
 
 func newChat(id int64, u *User, started bool) *chat {
@@ -244,6 +246,9 @@ func (c *chat) canReceive() *apiError {
 }
 
 func (c *chat) wire() wireChat {
+	if c.group != nil {
+		return wireChat{ID: c.id, Type: c.group.typ, Title: c.group.title}
+	}
 	return wireChat{
 		ID:        c.id,
 		Type:      "private",
@@ -269,9 +274,13 @@ func (s *Server) wireMessage(c *chat, m *message) *wireMessage {
 		Contact:         m.contact,
 		ReplyMarkup:     m.inline,
 	}
-	if m.view.FromBot {
+	switch {
+	case m.view.FromBot:
 		w.From = &s.me
-	} else {
+	case m.from != nil:
+		u := m.from.wire()
+		w.From = &u
+	default:
 		u := c.user.wire()
 		w.From = &u
 	}

@@ -103,6 +103,9 @@ func (u *User) Unblock() {
 // c.mu must not be held.
 func (u *User) post(m *message) int {
 	c, s := u.chat, u.s
+	if c.group != nil {
+		m.from = u
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.started, c.blocked = true, false

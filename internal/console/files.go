@@ -43,7 +43,7 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request, c *reqCtx) e
 	}
 	defer f.Close()
 	name := filepath.Base(hdr.Filename)
-	batch, err := catalog.Parse(name, f)
+	batch, err := catalog.Parse(r.Context(), name, f)
 	opt := catalog.ImportOptions{Actor: c.Me.Actor()}
 	if c.Me.Role == catalog.Coordinator {
 		opt.Village = c.Me.VillageCode
