@@ -251,7 +251,7 @@ func reserveLine(ctx context.Context, tx querier, orderID int64, l LineRequest, 
 			    SELECT s.telegram_id, 'new_order',
 			           jsonb_build_object('order', $9::bigint, 'village_id', s.village_id), $6
 			      FROM staff s, p
-			     WHERE $7::boolean AND s.role = 'coordinator'
+			     WHERE $7::boolean AND s.role = 'coordinator' AND s.telegram_id IS NOT NULL
 			       AND (s.village_id = ANY($10::bigint[]) OR s.village_id = p.village_id)
 			     ORDER BY s.village_id, s.telegram_id
 			)
@@ -315,7 +315,7 @@ func notifyLowStock(ctx context.Context, tx querier, l reservedLine, now time.Ti
 		       jsonb_build_object('product_id', $1::bigint, 'sku', $2::text, 'stock', $3::int),
 		       $5::timestamptz
 		  FROM staff
-		 WHERE role = 'coordinator' AND village_id = $4
+		 WHERE role = 'coordinator' AND village_id = $4 AND telegram_id IS NOT NULL
 		 ORDER BY telegram_id`,
 		l.ProductID, l.SKU, l.StockAfter, l.VillageID, now)
 	return err

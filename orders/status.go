@@ -171,7 +171,7 @@ func (s *Store) transition(ctx context.Context, tx *sqlx.Tx, o *Order, c change)
 			SELECT s.telegram_id, 'order_cancelled',
 			       jsonb_build_object('order', $2::bigint, 'village_id', s.village_id), $3
 			  FROM staff s
-			 WHERE s.role = 'coordinator'
+			 WHERE s.role = 'coordinator' AND s.telegram_id IS NOT NULL
 			   AND s.village_id IN (SELECT village_id FROM order_lines WHERE order_id = $1)
 			 ORDER BY s.village_id, s.telegram_id`,
 			o.ID, o.Number, now); err != nil {

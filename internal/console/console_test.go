@@ -1,7 +1,9 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -290,3 +292,126 @@ func TestOfficeCannotRevokeTheLastOfficeAccount(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Orders placed while a village's coordinator has no Telegram (the
+// outbox only notifies people on Telegram); the orders pages and their
+// actions, for office staff and for a coordinator.
+func TestOrdersPagesAndActions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	coord := e.invite("li.mei", catalog.Coordinator, "maona")
+	office := e.invite("clerk", catalog.Office, "")
+	first := e.placeOrders() // failed before: the outbox got a NULL chat for li.mei
+	ref := strconv.FormatInt(first, 10)
+
+	office.get("/orders?kind=sale")
+	if !strings.Contains(office.body, "#"+ref) || strings.Contains(office.body, "Delegation of Kazakhstan") || !strings.Contains(office.body, "2 of 2 orders") {
+		t.Fatalf("office sale orders: %s", office.body)
+	}
+	office.get("/orders?village=xinglong")
+	if !strings.Contains(office.body, "1 of 1 orders") {
+		t.Errorf("orders of xinglong: %s", office.body)
+	}
+	office.get("/orders?from=tomorrow")
+	if office.status != http.StatusBadRequest {
+		t.Errorf("bad date: %d", office.status)
+	}
+	coord.get("/orders?village=xinglong")
+	if !strings.Contains(coord.body, "3 of 3 orders") {
+		t.Errorf("a coordinator's list is not their village's (maona has 3 orders): %s", coord.body)
+	}
+	coord.get("/orders/" + ref)
+	if !strings.Contains(coord.body, "MN-BLACKTEA") || strings.Contains(coord.body, "XL-COFFEE") {
+		t.Errorf("a coordinator sees other villages' lines: %s", coord.body)
+	}
+	token := coord.csrf("/orders")
+	coord.post("/orders/"+ref+"/status", url.Values{"csrf": {token}, "to": {"delivered"}})
+	if coord.status != http.StatusForbidden {
+		t.Errorf("a coordinator moved an order's status: %d", coord.status)
+	}
+	coord.post("/orders/"+ref+"/ready", url.Values{"csrf": {token}, "village": {"xinglong"}})
+	if coord.status != http.StatusForbidden {
+		t.Errorf("a coordinator marked another village's lines ready: %d", coord.status)
+	}
+	coord.post("/orders/"+ref+"/ready", url.Values{"csrf": {token}, "village": {"maona"}})
+	if coord.status != http.StatusOK || !strings.Contains(coord.body, "console:li.mei") {
+		t.Fatalf("ready: %d %s", coord.status, coord.body)
+	}
+	otk := office.csrf("/orders")
+	office.post("/orders/"+ref+"/status", url.Values{"csrf": {otk}, "to": {"delivered"}})
+	if office.status != http.StatusConflict {
+		t.Errorf("a move the order cannot make: %d", office.status)
+	}
+	office.post("/orders/"+ref+"/status", url.Values{"csrf": {otk}, "to": {"cancelled"}})
+	if office.status != http.StatusOK || !strings.Contains(office.body, "console:clerk") {
+		t.Fatalf("cancel: %d %s", office.status, office.body)
+	}
+	o, err := e.orders.Get(context.Background(), first)
+	if err != nil || o.Status != "cancelled" {
+		t.Fatalf("order after cancel: %+v %v", o.Status, err)
+	}
+
+	office.get("/export/orders?kind=all&format=csv")
+	if office.status != http.StatusOK || !strings.HasPrefix(office.body, "\uFEFForder,created_at,kind") || !strings.Contains(office.header.Get("Content-Disposition"), "orders-all.csv") {
+		t.Errorf("orders export: %d %q %s", office.status, office.header.Get("Content-Disposition"), office.body)
+	}
+	office.get("/export/catalog.xlsx")
+	if office.status != http.StatusOK || !strings.HasPrefix(office.body, "PK") {
+		t.Errorf("catalog export: %d", office.status)
+	}
+	office.get("/stats")
+	if office.status != http.StatusOK || !strings.Contains(office.body, "<svg") || !strings.Contains(office.body, `class="gift"`) {
+		t.Errorf("stats: %d", office.status)
+	}
+	office.get("/qr/MN-BLACKTEA.png")
+	if office.status != http.StatusOK || !strings.HasPrefix(office.body, "\x89PNG") {
+		t.Errorf("qr card: %d %.40q", office.status, office.body)
+	}
+	office.get("/qr/NOPE.png")
+	if office.status != http.StatusNotFound {
+		t.Errorf("qr of an unknown code: %d", office.status)
+	}
+}
+
+// An import is refused whole with its row errors shown against the
+// file's lines; a coordinator's file may touch only their village.
+func TestImportShowsRowErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.invite("li.mei", catalog.Coordinator, "maona")
+	tmpl := b.get("/import/template.csv")
+	if !strings.Contains(tmpl, "sku,village,category") || !strings.Contains(tmpl, ",maona,") {
+		t.Fatalf("template: %s", tmpl)
+	}
+	upload := func(name, content string) {
+		t.Helper()
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		w.WriteField("csrf", b.csrf("/import"))
+		f, _ := w.CreateFormFile("file", name)
+		f.Write([]byte(content))
+		w.Close()
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/import", &buf)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		b.do(req)
+	}
+	upload("products.csv", tmpl)
+	if b.status != http.StatusOK || !strings.Contains(b.body, "1 products created") {
+		t.Fatalf("the template as it is: %d %s", b.status, b.body)
+	}
+	before := e.stock("XL-COFFEE")
+	upload("bad.csv", "sku,village,category,name_en,price,stock\nMN-NEW,maona,tea,New,88.00,1\nMN-NEW2,maona,tea,New,12.345,1\n")
+	if b.status != http.StatusBadRequest || !strings.Contains(b.body, "<td>bad.csv:3</td><td>price</td>") {
+		t.Fatalf("row errors: %d %s", b.status, b.body)
+	}
+	upload("other.csv", "sku,village,category,name_en,price,stock\nMN-NEW,maona,tea,New,88.00,1\nXL-COFFEE,xinglong,coffee,Coffee,88.00,0\n")
+	if b.status != http.StatusBadRequest || !strings.Contains(b.body, "<td>other.csv:3</td>") {
+		t.Fatalf("another village's row: %d %s", b.status, b.body)
+	}
+	if _, err := e.catalog.ProductBySKU(context.Background(), "MN-NEW"); err == nil {
+		t.Fatal("a refused file's good row was imported")
+	}
+	if e.stock("XL-COFFEE") != before {
+		t.Fatal("a refused import changed another village's product")
+	}
+}
