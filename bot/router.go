@@ -53,6 +53,7 @@ func (b *Bot) routes() *Router {
 			"import":     b.staffOnly(catalog.Coordinator, b.importCmd),
 			"pending":    b.staffOnly(catalog.Coordinator, b.pending),
 			"ready":      b.staffOnly(catalog.Coordinator, b.ready),
+			"console":    b.staffOnly(catalog.Coordinator, b.consoleLink),
 
 			"gift":   b.staffOnly(catalog.Office, b.gift),
 			"status": b.staffOnly(catalog.Office, b.status),

@@ -125,7 +125,7 @@ func (b *Bot) roleText(lang string, s catalog.Staff) string {
 // the commands of their role, set for their chat alone.
 var (
 	visitorCommands     = []string{"start", "search", "cart", "orders", "language", "help", "cancel"}
-	coordinatorCommands = []string{"stock", "price", "hide", "show", "photo", "newproduct", "import", "pending", "ready"}
+	coordinatorCommands = []string{"stock", "price", "hide", "show", "photo", "newproduct", "import", "pending", "ready", "console"}
 	officeCommands      = []string{"gift", "status", "export", "stats", "qr", "grant", "revoke"}
 )
 
