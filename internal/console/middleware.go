@@ -184,13 +184,15 @@ func supported(l string) bool {
 }
 
 // clientAddr is the address sign-in attempts are counted by: the peer,
-// or the first address a reverse proxy on this host says it forwarded for.
+// or, when the peer is a reverse proxy on this host or its private network
+// (loopback or a private address, as a container sees the host's proxy),
+// the address the proxy appended to X-Forwarded-For.
 func clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+	if ip := net.ParseIP(host); ip != nil && (ip.IsLoopback() || ip.IsPrivate()) {
 		if f := r.Header.Get("X-Forwarded-For"); f != "" {
 			parts := strings.Split(f, ",")
 			return strings.TrimSpace(parts[len(parts)-1])
