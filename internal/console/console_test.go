@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"villagebot/bot/telegramtest"
 	"villagebot/catalog"
 )
 
@@ -413,5 +414,56 @@ func TestImportShowsRowErrors(t *testing.T) {
 	}
 	if e.stock("XL-COFFEE") != before {
 		t.Fatal("a refused import changed another village's product")
+	}
+}
+
+// A photo uploaded in the console is kept, served at its own address to
+// anyone (Telegram fetches it there), and becomes the product's photo.
+func TestPhotoUpload(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.invite("li.mei", catalog.Coordinator, "maona")
+	upload := func(sku string, data []byte) {
+		t.Helper()
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		w.WriteField("csrf", b.csrf("/orders"))
+		f, _ := w.CreateFormFile("photo", "photo.jpg")
+		f.Write(data)
+		w.Close()
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/villages/maona/products/"+sku+"/photo", &buf)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		b.do(req)
+	}
+	if _, err := e.catalog.SetPhoto(context.Background(), "MN-BLACKTEA", "AgACAgIAAxkBAAIBold"); err != nil {
+		t.Fatal(err)
+	}
+	jpeg := telegramtest.JPEG(64, 48)
+	upload("MN-BLACKTEA", jpeg)
+	if b.status != http.StatusOK {
+		t.Fatalf("upload: %d %s", b.status, b.body)
+	}
+	p, _ := e.catalog.ProductBySKU(context.Background(), "MN-BLACKTEA")
+	if !strings.HasPrefix(p.PhotoURL, e.srv.URL+"/photos/") || p.PhotoFileID != "" {
+		t.Fatalf("product photo_url %q, file_id %q", p.PhotoURL, p.PhotoFileID)
+	}
+	if !strings.Contains(b.body, `<img src="/photos/`) {
+		t.Errorf("the products page does not show the photo")
+	}
+	anon := e.browser()
+	anon.get(strings.TrimPrefix(p.PhotoURL, e.srv.URL))
+	if anon.status != http.StatusOK || anon.body != string(jpeg) || anon.header.Get("Content-Type") != "image/jpeg" {
+		t.Fatalf("serving the photo: %d %s", anon.status, anon.header.Get("Content-Type"))
+	}
+	upload("MN-BLACKTEA", []byte("%PDF-1.4 not an image"))
+	if b.status != http.StatusBadRequest {
+		t.Errorf("a PDF as photo: %d", b.status)
+	}
+	upload("XL-COFFEE", jpeg)
+	if b.status != http.StatusNotFound && b.status != http.StatusForbidden {
+		t.Errorf("another village's product under their village: %d", b.status)
+	}
+	if q, _ := e.catalog.ProductBySKU(context.Background(), "MN-BLACKTEA"); q.PhotoURL != p.PhotoURL {
+		t.Errorf("a refused upload changed the photo: %q", q.PhotoURL)
 	}
 }
