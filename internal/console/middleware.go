@@ -113,13 +113,12 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, c *reqCtx, ro
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		// A multipart form (an import) is read here, bounded.
 		r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
-		got := r.PostFormValue(csrfField)
 		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
 			if err := r.ParseMultipartForm(maxUpload); err != nil {
 				return refuse(http.StatusRequestEntityTooLarge, c.T("console_file_too_big"))
 			}
-			got = r.FormValue(csrfField)
 		}
+		got := r.PostFormValue(csrfField)
 		if c.CSRF == "" || subtle.ConstantTimeCompare([]byte(got), []byte(c.CSRF)) != 1 {
 			return refuse(http.StatusForbidden, c.T("console_csrf"))
 		}
