@@ -467,3 +467,25 @@ func TestPhotoUpload(t *testing.T) {
 		t.Errorf("a refused upload changed the photo: %q", q.PhotoURL)
 	}
 }
+
+// The staff page shows each account's role as chosen, and changes it
+// through the same store method as /grant.
+func TestStaffPageRoles(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.invite("clerk", catalog.Office, "")
+	e.invite("li.mei", catalog.Coordinator, "shamei")
+	page := b.get("/staff")
+	if !strings.Contains(page, `<option value="office" selected>`) || !strings.Contains(page, `<option value="shamei" selected>`) {
+		t.Fatalf("the staff page does not show the current roles: %s", page)
+	}
+	m, _, _ := e.catalog.Credentials(context.Background(), "li.mei")
+	b.post("/staff/"+itoa(m.ID)+"/role", url.Values{"csrf": {b.csrf("/staff")}, "role": {"coordinator"}, "village": {"maona"}})
+	if m, _, _ = e.catalog.Credentials(context.Background(), "li.mei"); b.status != http.StatusOK || m.VillageCode != "maona" {
+		t.Fatalf("role change: %d, now %+v", b.status, m)
+	}
+	b.post("/staff/"+itoa(m.ID)+"/link", url.Values{"csrf": {b.csrf("/staff")}})
+	if b.status != http.StatusOK || !strings.Contains(b.body, e.srv.URL+"/link/") {
+		t.Fatalf("new link: %d", b.status)
+	}
+}
