@@ -111,6 +111,9 @@ type Options struct {
 	// handled, so that Poll confirms them to Telegram at once; see
 	// journal.go.
 	Journal UpdateJournal
+	// Console, when set, lets /console give staff a sign-in link to the
+	// web console; see console.go.
+	Console *Console
 }
 
 // ChatLocker gives a process the exclusive right to handle a chat's
@@ -133,6 +136,7 @@ type Bot struct {
 	queue    ChatQueue
 	journal  UpdateJournal
 	hook     *webhook // the webhook's intake; idle when polling
+	console  *Console
 
 	router         *Router
 	handler        func(context.Context, *Request)
@@ -177,6 +181,7 @@ func New(o Options) (*Bot, error) {
 		locker:         o.Locker,
 		queue:          o.Queue,
 		journal:        o.Journal,
+		console:        o.Console,
 		pollTimeout:    cmp(o.PollTimeout, 30*time.Second),
 		handlerTimeout: cmp(o.HandlerTimeout, 30*time.Second),
 		hold:           cmp(o.Hold, 48*time.Hour),

@@ -87,6 +87,7 @@ func (b *Bot) routes() *Router {
 			coordinator("import", b.importCmd),
 			coordinator("pending", b.pending),
 			coordinator("ready", b.ready),
+			coordinator("console", b.consoleLink),
 
 			office("gift", b.gift),
 			office("status", b.status),

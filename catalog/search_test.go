@@ -184,7 +184,7 @@ func BenchmarkSearchKinds(b *testing.B) {
 		k := strings.Split(kinds[i%len(kinds)], ",")
 		fmt.Fprintf(&csv, "GEN-%d,%s,other,%s%d号,%s no. %d,%s №%d,%d,%d\n", i, villages[i%len(villages)], k[0], i, k[1], i, k[2], i, 10+i%90, i%50)
 	}
-	batch, err := catalog.Parse("gen.csv", strings.NewReader(csv.String()))
+	batch, err := catalog.Parse(context.Background(), "gen.csv", strings.NewReader(csv.String()))
 	if err != nil {
 		b.Fatal(err)
 	}

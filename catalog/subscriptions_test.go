@@ -172,7 +172,7 @@ func TestRestockAlertsWhateverBringsStockBack(t *testing.T) {
 		if _, err := s.Subscribe(ctx, 201, id, "en"); err != nil {
 			t.Fatal(err)
 		}
-		b, err := catalog.Parse("honey.csv", strings.NewReader("sku,village,category,name_en,price,stock\nQZ-HONEY,qiongzhong,other,Qiongzhong Mountain Honey,128.00,12\n"))
+		b, err := catalog.Parse(context.Background(), "honey.csv", strings.NewReader("sku,village,category,name_en,price,stock\nQZ-HONEY,qiongzhong,other,Qiongzhong Mountain Honey,128.00,12\n"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -331,7 +331,7 @@ func TestSubscriptions(t *testing.T) {
 		for i := range catalog.MaxSubscriptions {
 			fmt.Fprintf(&csv, "MN-SOLD-%d,maona,other,Sold out %d,1.00,0\n", i, i)
 		}
-		b, err := catalog.Parse("sold.csv", strings.NewReader(csv.String()))
+		b, err := catalog.Parse(context.Background(), "sold.csv", strings.NewReader(csv.String()))
 		if err != nil {
 			t.Fatal(err)
 		}

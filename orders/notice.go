@@ -127,11 +127,11 @@ func readersOf(villages, skip string) string {
 	return r.Replace(`
 		SELECT c.telegram_id, c.village_id
 		  FROM staff c
-		 WHERE c.role = 'coordinator' AND c.village_id = ANY(VILLAGES)
+		 WHERE c.role = 'coordinator' AND c.village_id = ANY(VILLAGES) AND c.telegram_id IS NOT NULL
 		UNION ALL
 		SELECT o.telegram_id, NULL::bigint
 		  FROM staff o
-		 WHERE o.role = 'office' AND o.telegram_id <> SKIP
+		 WHERE o.role = 'office' AND o.telegram_id IS NOT NULL AND o.telegram_id <> SKIP
 		   AND (o.alerts OR EXISTS (
 		            SELECT 1 FROM unnest(VILLAGES) AS v(id)
 		             WHERE NOT EXISTS (SELECT 1 FROM staff c

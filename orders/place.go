@@ -356,7 +356,7 @@ func notifyLowStock(ctx context.Context, tx querier, l reservedLine, now time.Ti
 		       `+lowStockNoticeSQL("$1::bigint", "$2::text", "$3::int")+`,
 		       $5::timestamptz
 		  FROM staff
-		 WHERE role = 'coordinator' AND village_id = $4
+		 WHERE role = 'coordinator' AND village_id = $4 AND telegram_id IS NOT NULL
 		 ORDER BY telegram_id`,
 		l.ProductID, l.SKU, l.StockAfter, l.VillageID, now)
 	return err

@@ -39,6 +39,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.StringVar(&m.config.APIURL, "api-url", m.config.APIURL, "Bot API base URL (TELEGRAM_API_URL)")
 	fs.StringVar(&m.config.WebhookURL, "webhook-url", m.config.WebhookURL, "receive updates by webhook at this URL; empty: long polling (WEBHOOK_URL)")
 	fs.StringVar(&m.config.ListenAddr, "listen-addr", m.config.ListenAddr, "HTTP listener for the webhook, /healthz, /readyz and /metrics (LISTEN_ADDR)")
+	fs.StringVar(&m.config.ConsoleAddr, "console-addr", m.config.ConsoleAddr, "where the staff console listens; empty: no console (CONSOLE_ADDR)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -78,6 +79,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	cs, err := m.startConsole(app)
+	if err != nil {
+		hs.Shutdown(httpGrace)
+		return err
+	}
+	defer cs.stop()
 	mode := "long polling"
 	if webhook {
 		mode = "webhook"
@@ -107,6 +114,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	select {
 	case <-ctx.Done():
 	case runErr = <-hs.failed:
+	case runErr = <-cs.failedCh():
 	case runErr = <-botDone:
 		botEnded = true
 	}
@@ -137,6 +145,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 // app is a running bot with what it stands on.
 type app struct {
 	Bot      *bot.Bot
+	Catalog  *catalog.Store
+	Orders   *orders.Store
 	DB       *sqlx.DB
 	Redis    *redis.Client
 	Registry *prometheus.Registry
@@ -212,9 +222,10 @@ func (m *Main) openApp(ctx context.Context, apiURL, token, intake string) (*app,
 	if remind == 0 {
 		remind = -1 // bot.Options: negative never reminds
 	}
+	a.Catalog, a.Orders = catalog.NewStore(db), store
 	opts := bot.Options{
 		Telegram:       tg,
-		Catalog:        catalog.NewStore(db),
+		Catalog:        a.Catalog,
 		Orders:         store,
 		Location:       m.config.Location(),
 		Hold:           hold,
@@ -224,6 +235,9 @@ func (m *Main) openApp(ctx context.Context, apiURL, token, intake string) (*app,
 		Log:            m.log.With(slog.String("component", "bot")),
 		Metrics:        bot.NewMetrics(a.Registry),
 		HandlerTimeout: handlerTimeout,
+	}
+	if u := m.config.consoleURL(); u != "" {
+		opts.Console = &bot.Console{URL: u, Links: a.Catalog}
 	}
 	switch intake {
 	case intakeWebhook:

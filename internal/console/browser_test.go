@@ -132,8 +132,8 @@ func shoot(t *testing.T, ctx context.Context, name string) {
 		{"desktop", chromedp.EmulateViewport(1280, 900)},
 	} {
 		run(t, ctx, w.viewport)
-		png := get(t, ctx, chromedp.FullScreenshot(80))
-		if err := os.WriteFile(filepath.Join(dir, name+"-"+w.name+".jpg"), png, 0o644); err != nil {
+		png := get(t, ctx, chromedp.FullScreenshot(100)) // 100: PNG
+		if err := os.WriteFile(filepath.Join(dir, name+"-"+w.name+".png"), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -323,6 +323,16 @@ func TestBrowserRefusals(t *testing.T) {
 		e.invite("clerk", catalog.Office, "")
 		run(t, ctx, chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)), chromedp.WaitVisible(chromedp.CSS(`input[name=name]`)))
 		signin("clerk", "correct horse battery", `header .who`)
+		first := e.placeOrders()
+		run(t, ctx, chromedp.Navigate(fmt.Sprintf("%s/orders/%d", e.srv.URL, first)), chromedp.WaitVisible(chromedp.CSS(`ol.events`)))
+		shoot(t, ctx, "order")
+		run(t, ctx,
+			chromedp.Click(chromedp.CSS(`form[action$="/status"] input[value=confirmed] ~ button`)),
+			chromedp.WaitVisible(chromedp.CSS(`p.ok`)),
+		)
+		if s := text(t, ctx, `ol.events`); !strings.Contains(s, "confirmed · console:clerk") {
+			t.Errorf("the order's history does not show the move: %q", s)
+		}
 		for _, page := range []string{"orders", "stats", "staff", "export", "import", "qr"} {
 			run(t, ctx, chromedp.Navigate(e.srv.URL+"/"+page), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
 			shoot(t, ctx, page)

@@ -137,6 +137,8 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /villages/{code}/products/{sku}/stock", staff(s.productStock))
 	mux.Handle("POST /villages/{code}/products/{sku}/price", staff(s.productPrice))
 	mux.Handle("POST /villages/{code}/products/{sku}/visible", staff(s.productVisible))
+	mux.Handle("POST /villages/{code}/products/{sku}/photo", staff(s.productPhoto))
+	mux.Handle("GET /photos/{id}", anon(s.photo))
 
 	mux.Handle("GET /import", staff(s.importPage))
 	mux.Handle("GET /import/template.csv", staff(s.importTemplate))

@@ -1,13 +1,16 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 
+	"villagebot/bot/telegramtest"
 	"villagebot/catalog"
 )
 
@@ -290,3 +293,199 @@ func TestOfficeCannotRevokeTheLastOfficeAccount(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Orders placed while a village's coordinator has no Telegram (the
+// outbox only notifies people on Telegram); the orders pages and their
+// actions, for office staff and for a coordinator.
+func TestOrdersPagesAndActions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	coord := e.invite("li.mei", catalog.Coordinator, "maona")
+	office := e.invite("clerk", catalog.Office, "")
+	first := e.placeOrders() // failed before: the outbox got a NULL chat for li.mei
+	ref := strconv.FormatInt(first, 10)
+
+	office.get("/orders?kind=sale")
+	if !strings.Contains(office.body, "#"+ref) || strings.Contains(office.body, "Delegation of Kazakhstan") || !strings.Contains(office.body, "2 of 2 orders") {
+		t.Fatalf("office sale orders: %s", office.body)
+	}
+	office.get("/orders?village=xinglong")
+	if !strings.Contains(office.body, "1 of 1 orders") {
+		t.Errorf("orders of xinglong: %s", office.body)
+	}
+	office.get("/orders?from=tomorrow")
+	if office.status != http.StatusBadRequest {
+		t.Errorf("bad date: %d", office.status)
+	}
+	coord.get("/orders?village=xinglong")
+	if !strings.Contains(coord.body, "3 of 3 orders") {
+		t.Errorf("a coordinator's list is not their village's (maona has 3 orders): %s", coord.body)
+	}
+	coord.get("/orders/" + ref)
+	if !strings.Contains(coord.body, "MN-BLACKTEA") || strings.Contains(coord.body, "XL-COFFEE") {
+		t.Errorf("a coordinator sees other villages' lines: %s", coord.body)
+	}
+	token := coord.csrf("/orders")
+	coord.post("/orders/"+ref+"/status", url.Values{"csrf": {token}, "to": {"delivered"}})
+	if coord.status != http.StatusForbidden {
+		t.Errorf("a coordinator moved an order's status: %d", coord.status)
+	}
+	coord.post("/orders/"+ref+"/ready", url.Values{"csrf": {token}, "village": {"xinglong"}})
+	if coord.status != http.StatusForbidden {
+		t.Errorf("a coordinator marked another village's lines ready: %d", coord.status)
+	}
+	coord.post("/orders/"+ref+"/ready", url.Values{"csrf": {token}, "village": {"maona"}})
+	if coord.status != http.StatusOK || !strings.Contains(coord.body, "console:li.mei") {
+		t.Fatalf("ready: %d %s", coord.status, coord.body)
+	}
+	otk := office.csrf("/orders")
+	office.post("/orders/"+ref+"/status", url.Values{"csrf": {otk}, "to": {"delivered"}})
+	if office.status != http.StatusConflict {
+		t.Errorf("a move the order cannot make: %d", office.status)
+	}
+	office.post("/orders/"+ref+"/status", url.Values{"csrf": {otk}, "to": {"cancelled"}})
+	if office.status != http.StatusOK || !strings.Contains(office.body, "console:clerk") {
+		t.Fatalf("cancel: %d %s", office.status, office.body)
+	}
+	o, err := e.orders.Get(context.Background(), first)
+	if err != nil || o.Status != "cancelled" {
+		t.Fatalf("order after cancel: %+v %v", o.Status, err)
+	}
+
+	office.get("/export/orders?kind=all&format=csv")
+	if office.status != http.StatusOK || !strings.HasPrefix(office.body, "\uFEFForder,created_at,kind") || !strings.Contains(office.header.Get("Content-Disposition"), "orders-all.csv") {
+		t.Errorf("orders export: %d %q %s", office.status, office.header.Get("Content-Disposition"), office.body)
+	}
+	office.get("/export/catalog.xlsx")
+	if office.status != http.StatusOK || !strings.HasPrefix(office.body, "PK") {
+		t.Errorf("catalog export: %d", office.status)
+	}
+	office.get("/stats")
+	if office.status != http.StatusOK || !strings.Contains(office.body, "<svg") || !strings.Contains(office.body, `class="gift"`) {
+		t.Errorf("stats: %d", office.status)
+	}
+	office.get("/qr/MN-BLACKTEA.png")
+	if office.status != http.StatusOK || !strings.HasPrefix(office.body, "\x89PNG") {
+		t.Errorf("qr card: %d %.40q", office.status, office.body)
+	}
+	office.get("/qr/NOPE.png")
+	if office.status != http.StatusNotFound {
+		t.Errorf("qr of an unknown code: %d", office.status)
+	}
+}
+
+// An import is refused whole with its row errors shown against the
+// file's lines; a coordinator's file may touch only their village.
+func TestImportShowsRowErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.invite("li.mei", catalog.Coordinator, "maona")
+	tmpl := b.get("/import/template.csv")
+	if !strings.Contains(tmpl, "sku,village,category") || !strings.Contains(tmpl, ",maona,") {
+		t.Fatalf("template: %s", tmpl)
+	}
+	upload := func(name, content string) {
+		t.Helper()
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		w.WriteField("csrf", b.csrf("/import"))
+		f, _ := w.CreateFormFile("file", name)
+		f.Write([]byte(content))
+		w.Close()
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/import", &buf)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		b.do(req)
+	}
+	upload("products.csv", tmpl)
+	if b.status != http.StatusOK || !strings.Contains(b.body, "1 products created") {
+		t.Fatalf("the template as it is: %d %s", b.status, b.body)
+	}
+	before := e.stock("XL-COFFEE")
+	upload("bad.csv", "sku,village,category,name_en,price,stock\nMN-NEW,maona,tea,New,88.00,1\nMN-NEW2,maona,tea,New,12.345,1\n")
+	if b.status != http.StatusBadRequest || !strings.Contains(b.body, "<td>bad.csv:3</td><td>price</td>") {
+		t.Fatalf("row errors: %d %s", b.status, b.body)
+	}
+	upload("other.csv", "sku,village,category,name_en,price,stock\nMN-NEW,maona,tea,New,88.00,1\nXL-COFFEE,xinglong,coffee,Coffee,88.00,0\n")
+	if b.status != http.StatusBadRequest || !strings.Contains(b.body, "<td>other.csv:3</td>") {
+		t.Fatalf("another village's row: %d %s", b.status, b.body)
+	}
+	if _, err := e.catalog.ProductBySKU(context.Background(), "MN-NEW"); err == nil {
+		t.Fatal("a refused file's good row was imported")
+	}
+	if e.stock("XL-COFFEE") != before {
+		t.Fatal("a refused import changed another village's product")
+	}
+}
+
+// A photo uploaded in the console is kept, served at its own address to
+// anyone (Telegram fetches it there), and becomes the product's photo.
+func TestPhotoUpload(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.invite("li.mei", catalog.Coordinator, "maona")
+	upload := func(sku string, data []byte) {
+		t.Helper()
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		w.WriteField("csrf", b.csrf("/orders"))
+		f, _ := w.CreateFormFile("photo", "photo.jpg")
+		f.Write(data)
+		w.Close()
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/villages/maona/products/"+sku+"/photo", &buf)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		b.do(req)
+	}
+	if _, err := e.catalog.SetPhoto(context.Background(), "MN-BLACKTEA", "AgACAgIAAxkBAAIBold"); err != nil {
+		t.Fatal(err)
+	}
+	jpeg := telegramtest.JPEG(64, 48)
+	upload("MN-BLACKTEA", jpeg)
+	if b.status != http.StatusOK {
+		t.Fatalf("upload: %d %s", b.status, b.body)
+	}
+	p, _ := e.catalog.ProductBySKU(context.Background(), "MN-BLACKTEA")
+	if !strings.HasPrefix(p.PhotoURL, e.srv.URL+"/photos/") || p.PhotoFileID != "" {
+		t.Fatalf("product photo_url %q, file_id %q", p.PhotoURL, p.PhotoFileID)
+	}
+	if !strings.Contains(b.body, `<img src="/photos/`) {
+		t.Errorf("the products page does not show the photo")
+	}
+	anon := e.browser()
+	anon.get(strings.TrimPrefix(p.PhotoURL, e.srv.URL))
+	if anon.status != http.StatusOK || anon.body != string(jpeg) || anon.header.Get("Content-Type") != "image/jpeg" {
+		t.Fatalf("serving the photo: %d %s", anon.status, anon.header.Get("Content-Type"))
+	}
+	upload("MN-BLACKTEA", []byte("%PDF-1.4 not an image"))
+	if b.status != http.StatusBadRequest {
+		t.Errorf("a PDF as photo: %d", b.status)
+	}
+	upload("XL-COFFEE", jpeg)
+	if b.status != http.StatusNotFound && b.status != http.StatusForbidden {
+		t.Errorf("another village's product under their village: %d", b.status)
+	}
+	if q, _ := e.catalog.ProductBySKU(context.Background(), "MN-BLACKTEA"); q.PhotoURL != p.PhotoURL {
+		t.Errorf("a refused upload changed the photo: %q", q.PhotoURL)
+	}
+}
+
+// The staff page shows each account's role as chosen, and changes it
+// through the same store method as /grant.
+func TestStaffPageRoles(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.invite("clerk", catalog.Office, "")
+	e.invite("li.mei", catalog.Coordinator, "shamei")
+	page := b.get("/staff")
+	if !strings.Contains(page, `<option value="office" selected>`) || !strings.Contains(page, `<option value="shamei" selected>`) {
+		t.Fatalf("the staff page does not show the current roles: %s", page)
+	}
+	m, _, _ := e.catalog.Credentials(context.Background(), "li.mei")
+	b.post("/staff/"+itoa(m.ID)+"/role", url.Values{"csrf": {b.csrf("/staff")}, "role": {"coordinator"}, "village": {"maona"}})
+	if m, _, _ = e.catalog.Credentials(context.Background(), "li.mei"); b.status != http.StatusOK || m.VillageCode != "maona" {
+		t.Fatalf("role change: %d, now %+v", b.status, m)
+	}
+	b.post("/staff/"+itoa(m.ID)+"/link", url.Values{"csrf": {b.csrf("/staff")}})
+	if b.status != http.StatusOK || !strings.Contains(b.body, e.srv.URL+"/link/") {
+		t.Fatalf("new link: %d", b.status)
+	}
+}

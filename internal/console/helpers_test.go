@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -149,4 +150,39 @@ func (e *env) stock(sku string) int {
 		e.t.Fatal(err)
 	}
 	return p.Stock
+}
+
+// placeOrders places two sales and a gift, so that the pages have
+// something to show; it returns the first sale's number.
+func (e *env) placeOrders() int64 {
+	e.t.Helper()
+	ctx := context.Background()
+	product := func(sku string) int64 {
+		p, err := e.catalog.ProductBySKU(ctx, sku)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		return p.ID
+	}
+	needed := time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC)
+	var first int64
+	for i, req := range []orders.PlaceRequest{
+		{Kind: orders.Sale, Contact: "Anna Petrova", Phone: "+79001234567", Delivery: orders.Pickup,
+			Lines: []orders.LineRequest{{ProductID: product("MN-BLACKTEA"), Quantity: 2}, {ProductID: product("XL-COFFEE"), Quantity: 1}}},
+		{Kind: orders.Sale, Contact: "John Smith", Phone: "+447700900123", Delivery: orders.Hotel, Address: "Boao Hotel, room 1203",
+			Lines: []orders.LineRequest{{ProductID: product("MN-SHANLAN"), Quantity: 3}}},
+		{Kind: orders.Gift, Occasion: "Boao Forum annual conference", Recipient: "Delegation of Kazakhstan", Country: "Kazakhstan", NeededBy: &needed,
+			Lines: []orders.LineRequest{{ProductID: product("LI-BROCADE"), Quantity: 2}}},
+	} {
+		req.Token = "console-test-" + strconv.Itoa(i)
+		req.Customer = orders.Customer{TelegramID: int64(7000 + i), ChatID: int64(7000 + i), Language: "en"}
+		o, _, err := e.orders.Place(ctx, req)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if i == 0 {
+			first = o.Number
+		}
+	}
+	return first
 }

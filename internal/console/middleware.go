@@ -113,13 +113,12 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, c *reqCtx, ro
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		// A multipart form (an import) is read here, bounded.
 		r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
-		got := r.PostFormValue(csrfField)
 		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
 			if err := r.ParseMultipartForm(maxUpload); err != nil {
 				return refuse(http.StatusRequestEntityTooLarge, c.T("console_file_too_big"))
 			}
-			got = r.FormValue(csrfField)
 		}
+		got := r.PostFormValue(csrfField)
 		if c.CSRF == "" || subtle.ConstantTimeCompare([]byte(got), []byte(c.CSRF)) != 1 {
 			return refuse(http.StatusForbidden, c.T("console_csrf"))
 		}
@@ -184,13 +183,15 @@ func supported(l string) bool {
 }
 
 // clientAddr is the address sign-in attempts are counted by: the peer,
-// or the first address a reverse proxy on this host says it forwarded for.
+// or, when the peer is a reverse proxy on this host or its private network
+// (loopback or a private address, as a container sees the host's proxy),
+// the address the proxy appended to X-Forwarded-For.
 func clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+	if ip := net.ParseIP(host); ip != nil && (ip.IsLoopback() || ip.IsPrivate()) {
 		if f := r.Header.Get("X-Forwarded-For"); f != "" {
 			parts := strings.Split(f, ",")
 			return strings.TrimSpace(parts[len(parts)-1])

@@ -2,6 +2,7 @@ package console
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -139,4 +140,54 @@ func (s *Server) productVisible(w http.ResponseWriter, r *http.Request, c *reqCt
 		return err
 	}
 	return changed(w, r, p)
+}
+
+// productPhoto keeps an uploaded JPEG or PNG as the product's photo. The
+// console serves it at /photos/ID, which becomes the product's photo_url:
+// the bot shows it from there, Telegram fetching it by URL (CONSOLE_URL
+// must then be reachable from the internet).
+func (s *Server) productPhoto(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	p, err := s.product(r, c)
+	if err != nil {
+		return err
+	}
+	f, _, err := r.FormFile("photo")
+	if err != nil {
+		return refuse(http.StatusBadRequest, c.T("console_import_nofile"))
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, catalog.MaxPhotoBytes+1))
+	if err != nil {
+		return err
+	}
+	url := func(id int64) string { return s.opt.BaseURL + "/photos/" + strconv.FormatInt(id, 10) }
+	p, err = s.opt.Catalog.SavePhoto(r.Context(), p.SKU, data, url, c.Me.Actor())
+	if errors.Is(err, catalog.ErrInvalid) {
+		return refuse(http.StatusBadRequest, c.T("console_bad_photo"))
+	}
+	if err != nil {
+		return err
+	}
+	return changed(w, r, p)
+}
+
+// photo serves an uploaded photo to anyone: product photos are public
+// (visitors see them in chat), and Telegram fetches them without a
+// session.
+func (s *Server) photo(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return refuse(http.StatusNotFound, c.T("console_no_photo"))
+	}
+	p, err := s.opt.Catalog.PhotoByID(r.Context(), id)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return refuse(http.StatusNotFound, c.T("console_no_photo"))
+	}
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", p.ContentType)
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable") // a new upload is a new id
+	_, err = w.Write(p.Data)
+	return err
 }

@@ -60,6 +60,16 @@ func parsePages() (map[string]pageTemplate, error) {
 	return pages, nil
 }
 
+// LocalPhoto is the path of a product's photo when the console serves it
+// ("" for a Telegram file or another site's image, which the page's
+// content policy does not load).
+func (v view) LocalPhoto(photoURL string) string {
+	if i := strings.Index(photoURL, "/photos/"); i >= 0 && photoURL[:i] == v.C.s.opt.BaseURL {
+		return photoURL[i:]
+	}
+	return ""
+}
+
 // chartData is what the chart template gets.
 type chartData struct {
 	V    view
