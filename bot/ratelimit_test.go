@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"villagebot/bot"
 	"villagebot/bot/telegramtest"
+	"villagebot/internal/app"
+	"villagebot/internal/telegram"
 )
 
 // A broadcast-sized burst of notifications — 150 outbox rows to 60 chats —
@@ -179,12 +180,12 @@ func TestTheTokenIsNeverLogged(t *testing.T) {
 func startLimited(t *testing.T) *harness {
 	h := start(t)
 	h.stop()
-	h.tune = append(h.tune, func(o *bot.Options) {
-		tg, err := bot.NewTelegram(context.Background(), h.srv.URL(), h.srv.Token(), h.log, bot.WithLimits(bot.DefaultLimits()))
+	h.tune = append(h.tune, func(o *app.Options) {
+		tg, err := telegram.New(context.Background(), h.srv.URL(), h.srv.Token(), h.log, telegram.WithLimits(telegram.DefaultLimits()))
 		if err != nil {
 			t.Fatal(err)
 		}
-		o.Telegram = tg
+		o.Bot.Telegram = tg
 	})
 	h.run()
 	h.srv.SetRateLimit(telegramtest.TelegramRateLimit())

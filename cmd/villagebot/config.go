@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// Config is villagebot's configuration, read from the environment (SPEC
-// §3); flags may override it.
+// Config is villagebot's configuration, read from the environment (the
+// README's configuration table); flags may override it.
 type Config struct {
 	Token           string // TELEGRAM_BOT_TOKEN
 	APIURL          string // TELEGRAM_API_URL
@@ -27,10 +27,13 @@ type Config struct {
 	OrderHold       string // ORDER_HOLD: how long a sale may stay placed
 	LowStock        string // LOW_STOCK: the stock at which coordinators are told
 	SendRate        string // TELEGRAM_RATE: messages a second the whole bot sends
+	// RedisPrefix is REDIS_PREFIX: the namespace of the bot's Redis keys;
+	// empty: "bot<id>:", with the bot's id from getMe.
+	RedisPrefix string
 }
 
-// ConfigFromEnv reads the configuration through getenv, with the defaults
-// of SPEC §3.
+// ConfigFromEnv reads the configuration through getenv, with the README's
+// defaults.
 func ConfigFromEnv(getenv func(string) string) Config {
 	get := func(key, def string) string {
 		if v := strings.TrimSpace(getenv(key)); v != "" {
@@ -52,12 +55,14 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		OrderHold:       get("ORDER_HOLD", "48h"),
 		LowStock:        get("LOW_STOCK", "5"),
 		SendRate:        get("TELEGRAM_RATE", "30"),
+		RedisPrefix:     get("REDIS_PREFIX", ""),
 	}
 }
 
 var (
 	tokenRE  = regexp.MustCompile(`^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$`)
 	secretRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+	prefixRE = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
 )
 
 // Validate checks every variable and names the first bad one. The token's
@@ -108,6 +113,9 @@ func (c Config) Validate(needToken bool) error {
 	}
 	if _, err := c.sendRate(); err != nil {
 		return err
+	}
+	if c.RedisPrefix != "" && !prefixRE.MatchString(c.RedisPrefix) {
+		return fmt.Errorf("REDIS_PREFIX must be 1-64 letters, digits, dots, colons, dashes or underscores")
 	}
 	return nil
 }

@@ -15,10 +15,14 @@ import (
 
 	"villagebot/bot"
 	"villagebot/catalog"
+	"villagebot/internal/app"
+	"villagebot/internal/delivery"
+	"villagebot/internal/telegram"
 	"villagebot/orders"
 )
 
-// Shutdown budget: SPEC §4 wants the process gone within 10 s of a signal.
+// Shutdown budget: the process is gone within 10 s of a signal (README,
+// "Operations").
 const (
 	// httpGrace bounds the requests in progress when the listener stops;
 	// webhook requests are answered in well under a second.
@@ -56,24 +60,21 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	intake := intakePoll
+	intake := app.Poll
 	if webhook {
-		intake = intakeWebhook
+		intake = app.Webhook
 	}
-	app, err := m.openApp(ctx, m.config.APIURL, m.config.Token, intake)
+	bp, err := m.openApp(ctx, m.config.APIURL, m.config.Token, intake)
 	if err != nil {
 		return err
 	}
-	defer app.Close()
-	if err := app.Bot.SetCommands(ctx); err != nil {
+	defer bp.Close()
+	if err := bp.Bot.SetCommands(ctx); err != nil {
 		m.log.Warn("command menus not set", "err", err)
 	}
 
-	ready := readiness{db: app.DB, rdb: app.Redis, log: m.log.With(slog.String("component", "http"))}
-	handler := routes(ready, app.Registry, "", nil)
-	if webhook {
-		handler = routes(ready, app.Registry, hookPath, app.Bot.WebhookHandler(m.config.WebhookSecret))
-	}
+	ready := readiness{db: bp.DB, rdb: bp.Redis, intake: bp.Ready, log: m.log.With(slog.String("component", "http"))}
+	handler := routes(ready, bp.Registry, hookPath, bp.WebhookHandler())
 	hs, err := startHTTP(m.config.ListenAddr, handler, m.log)
 	if err != nil {
 		return err
@@ -81,27 +82,24 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	mode := "long polling"
 	if webhook {
 		mode = "webhook"
-		if err := app.Bot.SetWebhook(ctx, m.config.WebhookURL, m.config.WebhookSecret, 0); err != nil {
+		if err := bp.Client.SetWebhook(ctx, m.config.WebhookURL, m.config.WebhookSecret, 0); err != nil {
 			hs.Shutdown(httpGrace)
 			return fmt.Errorf("registering the webhook: %w", err)
 		}
 		u, _ := url.Parse(m.config.WebhookURL)
 		m.log.Info("webhook registered", "host", u.Host) // the path may hold secrets
+	} else if err := bp.Start(ctx); err != nil {
+		hs.Shutdown(httpGrace)
+		return err
 	}
-	m.log.Info("serving", "bot", app.Bot.Username(), "mode", mode, "listen", hs.Addr())
+	m.log.Info("serving", "bot", bp.Bot.Username(), "mode", mode, "listen", hs.Addr())
 
 	// The bot runs on past the signal, until the shutdown below stops it
 	// in its turn.
 	botCtx, stopBot := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBot()
 	botDone := make(chan error, 1)
-	go func() {
-		if webhook {
-			botDone <- app.Bot.RunWebhook(botCtx, shutdownGrace)
-		} else {
-			botDone <- app.Bot.Run(botCtx, shutdownGrace)
-		}
-	}()
+	go func() { botDone <- bp.Run(botCtx) }()
 	var runErr error
 	botEnded := false
 	select {
@@ -134,43 +132,32 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	return runErr
 }
 
-// app is a running bot with what it stands on.
-type app struct {
-	Bot      *bot.Bot
+// proc is a running bot process with what it stands on.
+type proc struct {
+	*app.Process
 	DB       *sqlx.DB
 	Redis    *redis.Client
 	Registry *prometheus.Registry
 	close    []func() error
 }
 
-func (a *app) Close() {
+func (a *proc) Close() {
 	for i := len(a.close) - 1; i >= 0; i-- {
 		a.close[i]()
 	}
 }
 
 // open connects to PostgreSQL (migrating it), Redis and the Bot API at
-// apiURL, and builds the bot for one process.
-func (m *Main) open(ctx context.Context, apiURL, token string) (*app, error) {
-	return m.openApp(ctx, apiURL, token, intakePlayground)
+// apiURL, and builds the bot for one process polling the playground's
+// in-memory Telegram, whose update ids start anew with each run: nothing
+// is journaled.
+func (m *Main) open(ctx context.Context, apiURL, token string) (*proc, error) {
+	return m.openApp(ctx, apiURL, token, app.PollBare)
 }
 
-// How a bot process takes updates in.
-const (
-	// intakePlayground polls the playground's own in-memory Telegram,
-	// whose update ids start anew with each run: nothing is journaled.
-	intakePlayground = "playground"
-	// intakePoll polls Telegram, journaling fetched updates in Redis
-	// (see bot/journal.go).
-	intakePoll = "poll"
-	// intakeWebhook takes webhook requests; the processes share chats'
-	// locks and queues through Redis.
-	intakeWebhook = "webhook"
-)
-
 // openApp is open, for the given intake.
-func (m *Main) openApp(ctx context.Context, apiURL, token, intake string) (*app, error) {
-	a := &app{Registry: prometheus.NewRegistry()}
+func (m *Main) openApp(ctx context.Context, apiURL, token string, intake app.Intake) (*proc, error) {
+	a := &proc{Registry: prometheus.NewRegistry()}
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	db, version, err := m.openDB(ctx)
 	if err != nil {
@@ -186,21 +173,28 @@ func (m *Main) openApp(ctx context.Context, apiURL, token, intake string) (*app,
 	}
 	a.Redis = rdb
 	a.close = append(a.close, rdb.Close)
-	msgs, err := bot.LoadMessages(m.config.DefaultLanguage)
+	opts, err := m.processOptions(db, intake)
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
 	rate, _ := m.config.sendRate()
-	tgOpts := []bot.TelegramOption{bot.WithLimits(bot.Limits{PerSecond: rate})}
-	if intake == intakeWebhook {
-		// Replicas share one token: they share its global pace too.
-		tgOpts = append(tgOpts, bot.WithSharedPace(bot.NewRedisPace(rdb, "")))
-	}
-	tg, err := bot.NewTelegram(ctx, apiURL, token, m.log, tgOpts...)
+	a.Process, err = app.Open(ctx, app.Config{
+		APIURL: apiURL, Token: token, Limits: telegram.Limits{PerSecond: rate},
+		Redis: rdb, RedisPrefix: m.config.RedisPrefix, Log: m.log, Registry: a.Registry,
+	}, opts)
 	if err != nil {
 		a.Close()
 		return nil, err
+	}
+	return a, nil
+}
+
+// processOptions are the parts of a bot process serve runs.
+func (m *Main) processOptions(db *sqlx.DB, intake app.Intake) (app.Options, error) {
+	msgs, err := bot.LoadMessages(m.config.DefaultLanguage)
+	if err != nil {
+		return app.Options{}, err
 	}
 	store := orders.NewStore(db)
 	store.LowStock, _ = m.config.lowStock()
@@ -208,30 +202,19 @@ func (m *Main) openApp(ctx context.Context, apiURL, token, intake string) (*app,
 	if hold == 0 {
 		hold = -1 // bot.Options: negative never expires
 	}
-	opts := bot.Options{
-		Telegram:       tg,
-		Catalog:        catalog.NewStore(db),
-		Orders:         store,
-		Location:       m.config.Location(),
-		Hold:           hold,
-		Sessions:       bot.NewRedisSessions(rdb, ""),
-		Messages:       msgs,
-		Log:            m.log.With(slog.String("component", "bot")),
-		Metrics:        bot.NewMetrics(a.Registry),
-		HandlerTimeout: handlerTimeout,
-	}
-	switch intake {
-	case intakeWebhook:
-		locks := bot.NewRedisChatLocker(rdb, "", chatLockTTL)
-		opts.Locker, opts.Queue = locks, bot.NewRedisChatQueue(locks)
-	case intakePoll:
-		opts.Journal = bot.NewRedisUpdateJournal(rdb, "")
-	}
-	b, err := bot.New(opts)
-	if err != nil {
-		a.Close()
-		return nil, err
-	}
-	a.Bot = b
-	return a, nil
+	return app.Options{
+		Bot: bot.Options{
+			Catalog:        catalog.NewStore(db),
+			Orders:         store,
+			Location:       m.config.Location(),
+			Hold:           hold,
+			Messages:       msgs,
+			Log:            m.log.With(slog.String("component", "bot")),
+			HandlerTimeout: handlerTimeout,
+		},
+		Delivery:    delivery.Options{Drain: shutdownGrace},
+		Intake:      intake,
+		Secret:      m.config.WebhookSecret,
+		ChatLockTTL: chatLockTTL,
+	}, nil
 }

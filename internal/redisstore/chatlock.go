@@ -1,6 +1,7 @@
-package bot
+package redisstore
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -13,6 +14,8 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/redis/go-redis/v9"
+
+	"villagebot/internal/delivery"
 )
 
 // What the processes serving one bot share in Redis: a lock per chat and
@@ -21,25 +24,25 @@ import (
 // (a primary, as for sessions), not a Redis Cluster: the queue's scripts
 // touch the chat's queue, its lock and the index of chats at once.
 
-// RedisChatLocker is a ChatLocker for several processes: the lock is a
+// ChatLocker is a delivery.ChatLocker for several processes: the lock is a
 // Redis key set only if absent (SET NX) to a random token of its holder,
 // with a TTL, and given back by deleting it only if it still holds that
 // token, so that a holder whose lock ran out never frees the next
 // holder's. A holder that dies frees its chats when the TTL runs out.
-type RedisChatLocker struct {
+type ChatLocker struct {
 	rdb    redis.UniversalClient
 	prefix string
 	ttl    time.Duration
 }
 
-// NewRedisChatLocker returns a locker keeping its keys under prefix
-// ("<prefix>chatlock:<chat>"). ttl, how long a lock lasts unless given
-// back, should be a little above the bot's HandlerTimeout; 0 means 35s.
-func NewRedisChatLocker(rdb redis.UniversalClient, prefix string, ttl time.Duration) *RedisChatLocker {
-	return &RedisChatLocker{rdb: rdb, prefix: prefix, ttl: cmp(ttl, 35*time.Second)}
+// ChatLocker returns the store's chat locks ("<prefix>chatlock:<chat>").
+// ttl, how long a lock lasts unless given back, should be a little above
+// the bot's HandlerTimeout; 0 means 35s.
+func (s *Store) ChatLocker(ttl time.Duration) *ChatLocker {
+	return &ChatLocker{rdb: s.rdb, prefix: s.prefix, ttl: cmp.Or(ttl, 35*time.Second)}
 }
 
-func (l *RedisChatLocker) key(chatID int64) string {
+func (l *ChatLocker) key(chatID int64) string {
 	return l.prefix + "chatlock:" + strconv.FormatInt(chatID, 10)
 }
 
@@ -52,7 +55,7 @@ return 0`)
 
 // Lock waits, trying again after a short and growing pause, until it has
 // the chat's lock or ctx ends.
-func (l *RedisChatLocker) Lock(ctx context.Context, chatID int64) (unlock func(), err error) {
+func (l *ChatLocker) Lock(ctx context.Context, chatID int64) (unlock func(), err error) {
 	key := l.key(chatID)
 	token := rand.Text()
 	err = whileHeld(ctx, func() (bool, error) {
@@ -97,58 +100,21 @@ func whileHeld(ctx context.Context, try func() (held bool, err error)) error {
 // unlock gives the lock back if it is still the caller's. It runs even
 // when the handler's context has ended; if Redis does not answer, the
 // lock runs out by itself.
-func (l *RedisChatLocker) unlock(key, token string) {
+func (l *ChatLocker) unlock(key, token string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = unlockScript.Run(ctx, l.rdb, []string{key}, token).Err()
 }
 
-// ChatQueue holds, for each chat, the updates a process took in and none
-// has handled yet, where every process sees them; a process handles them
-// one at a time under the chat's lock, lowest update_id first. Taking an
-// update takes the lock, and releasing it gives the lock back, each in
-// the same step: the lock is the one the bot's Locker takes, so that a
-// drain and an update handled under Locker.Lock exclude each other.
-type ChatQueue interface {
-	// Push adds an update, as the JSON Telegram sent, to the chat's queue
-	// (adding one with the same update_id again changes nothing); it
-	// fails with ErrBacklog when too many of the chat's updates wait.
-	Push(ctx context.Context, chatID int64, updateID int, update []byte) error
-	// Take takes the chat's lock and the chat's waiting update with the
-	// lowest update_id, waiting until the lock is free or ctx ends. ok is
-	// false when none waits; then it holds no lock.
-	Take(ctx context.Context, chatID int64) (t Taken, ok bool, err error)
-	// Release removes t's update, every copy of it, from the chat's
-	// queue, records progress on the chat and gives the lock back if it
-	// still holds t's token. more reports whether updates still wait.
-	Release(ctx context.Context, t Taken) (more bool, err error)
-	// Stale names up to limit chats whose queue has gone a while without
-	// progress (the process that took their updates in may have died),
-	// each at most once in that while.
-	Stale(ctx context.Context, limit int) ([]int64, error)
-}
-
-// Taken is an update taken from a chat's queue: its holder holds the
-// chat's lock until it releases it.
-type Taken struct {
-	ChatID int64
-	Update tgbotapi.Update
-	// Token is the lock's, for the queue to give back only its own.
-	Token string
-}
-
-// ErrBacklog is a chat with too many updates waiting.
-var ErrBacklog = errors.New("too many updates waiting in the chat")
-
-// RedisChatQueue is a ChatQueue in Redis: a sorted set per chat
+// ChatQueue is a delivery.ChatQueue in Redis: a sorted set per chat
 // ("<prefix>chatqueue:<chat>", the update as JSON scored by its
 // update_id), and a sorted set of the chats with updates waiting
 // ("<prefix>chatqueues", scored by when the chat last saw progress). The
-// chats' locks are a RedisChatLocker's.
-type RedisChatQueue struct {
+// chats' locks are a ChatLocker's.
+type ChatQueue struct {
 	rdb    redis.UniversalClient
 	prefix string
-	locks  *RedisChatLocker
+	locks  *ChatLocker
 
 	// MaxPerChat bounds a chat's waiting updates; default 100.
 	MaxPerChat int
@@ -162,20 +128,20 @@ type RedisChatQueue struct {
 	Now func() time.Time
 }
 
-// NewRedisChatQueue returns a queue whose Take and Release take and give
+// NewChatQueue returns a queue whose Take and Release take and give
 // back the chats' locks of locks, keeping its keys in the same Redis
 // under the same prefix: the scripts that take an update with its lock
 // touch both.
-func NewRedisChatQueue(locks *RedisChatLocker) *RedisChatQueue {
-	return &RedisChatQueue{rdb: locks.rdb, prefix: locks.prefix, locks: locks,
-		MaxPerChat: 100, StaleAfter: 10 * time.Second, TTL: updateTTL, Now: time.Now}
+func NewChatQueue(locks *ChatLocker) *ChatQueue {
+	return &ChatQueue{rdb: locks.rdb, prefix: locks.prefix, locks: locks,
+		MaxPerChat: 100, StaleAfter: 10 * time.Second, TTL: UpdateTTL, Now: time.Now}
 }
 
-func (q *RedisChatQueue) key(chatID int64) string {
+func (q *ChatQueue) key(chatID int64) string {
 	return q.prefix + "chatqueue:" + strconv.FormatInt(chatID, 10)
 }
 
-func (q *RedisChatQueue) index() string { return q.prefix + "chatqueues" }
+func (q *ChatQueue) index() string { return q.prefix + "chatqueues" }
 
 // pushScript adds the update unless one with its update_id waits already
 // (Telegram's copy of an update need not be byte for byte the same) or
@@ -194,21 +160,21 @@ redis.call("PEXPIRE", KEYS[1], ARGV[5])
 redis.call("ZADD", KEYS[2], "NX", ARGV[3], ARGV[6])
 return 1`)
 
-// Push implements ChatQueue.
-func (q *RedisChatQueue) Push(ctx context.Context, chatID int64, updateID int, update []byte) error {
+// Push implements delivery.ChatQueue.
+func (q *ChatQueue) Push(ctx context.Context, chatID int64, updateID int, update []byte) error {
 	added, err := pushScript.Run(ctx, q.rdb, []string{q.key(chatID), q.index()},
 		updateID, update, q.Now().UnixMilli(), q.MaxPerChat, q.TTL.Milliseconds(), chatID).Int()
 	if err != nil {
 		return fmt.Errorf("queue update: %w", err)
 	}
 	if added == 0 {
-		return ErrBacklog
+		return delivery.ErrBacklog
 	}
 	return nil
 }
 
 // takeScript returns the lowest update waiting with its update_id, having
-// set the lock to the caller's token (SET NX PX, as RedisChatLocker.Lock
+// set the lock to the caller's token (SET NX PX, as ChatLocker.Lock
 // does); 0 when the lock is held elsewhere. When no update waits it takes
 // no lock and takes the chat out of the index, in the same step so that a
 // Push cannot slip in between.
@@ -226,11 +192,11 @@ if not redis.call("SET", KEYS[3], ARGV[2], "NX", "PX", ARGV[3]) then
 end
 return first`)
 
-// Take implements ChatQueue. Like RedisChatLocker.Lock, it tries again
+// Take implements delivery.ChatQueue. Like ChatLocker.Lock, it tries again
 // after a short and growing pause while the lock is held elsewhere.
-func (q *RedisChatQueue) Take(ctx context.Context, chatID int64) (Taken, bool, error) {
+func (q *ChatQueue) Take(ctx context.Context, chatID int64) (delivery.Taken, bool, error) {
 	lock := q.locks.key(chatID)
-	t := Taken{ChatID: chatID, Token: rand.Text()}
+	t := delivery.Taken{ChatID: chatID, Token: rand.Text()}
 	var first []any
 	err := whileHeld(ctx, func() (bool, error) {
 		reply, err := takeScript.Run(ctx, q.rdb, []string{q.key(chatID), q.index(), lock},
@@ -249,10 +215,10 @@ func (q *RedisChatQueue) Take(ctx context.Context, chatID int64) (Taken, bool, e
 		return first == nil, nil
 	})
 	if err != nil {
-		return Taken{}, false, fmt.Errorf("take queued update: %w", err)
+		return delivery.Taken{}, false, fmt.Errorf("take queued update: %w", err)
 	}
 	if first == nil {
-		return Taken{}, false, nil
+		return delivery.Taken{}, false, nil
 	}
 	data, _ := first[0].(string)
 	score, _ := first[1].(string)
@@ -267,7 +233,7 @@ func (q *RedisChatQueue) Take(ctx context.Context, chatID int64) (Taken, bool, e
 		// Not ours to handle; drop it rather than block the chat.
 		t.Update = tgbotapi.Update{UpdateID: id}
 		_, _ = q.Release(ctx, t)
-		return Taken{}, false, fmt.Errorf("take queued update: %w", err)
+		return delivery.Taken{}, false, fmt.Errorf("take queued update: %w", err)
 	}
 	return t, true, nil
 }
@@ -292,10 +258,10 @@ if redis.call("GET", KEYS[3]) == ARGV[4] then
 end
 return left`)
 
-// Release implements ChatQueue. When Redis does not answer it still tries
-// to give the lock back, as RedisChatLocker's unlock would; the update
+// Release implements delivery.ChatQueue. When Redis does not answer it still tries
+// to give the lock back, as ChatLocker's unlock would; the update
 // then stays in the queue, to be taken again and skipped as handled.
-func (q *RedisChatQueue) Release(ctx context.Context, t Taken) (bool, error) {
+func (q *ChatQueue) Release(ctx context.Context, t delivery.Taken) (bool, error) {
 	lock := q.locks.key(t.ChatID)
 	left, err := releaseScript.Run(ctx, q.rdb, []string{q.key(t.ChatID), q.index(), lock},
 		t.ChatID, t.Update.UpdateID, q.Now().UnixMilli(), t.Token).Int()
@@ -318,8 +284,8 @@ for _, c in ipairs(chats) do
 end
 return chats`)
 
-// Stale implements ChatQueue.
-func (q *RedisChatQueue) Stale(ctx context.Context, limit int) ([]int64, error) {
+// Stale implements delivery.ChatQueue.
+func (q *ChatQueue) Stale(ctx context.Context, limit int) ([]int64, error) {
 	now := q.Now()
 	ids, err := staleScript.Run(ctx, q.rdb, []string{q.index()},
 		now.Add(-q.StaleAfter).UnixMilli(), now.UnixMilli(), limit).StringSlice()
