@@ -177,8 +177,8 @@ func TestTheTokenIsNeverLogged(t *testing.T) {
 // startLimited is the harness with the server's flood control on and the
 // bot keeping to Telegram's limits (DefaultLimits), whatever limits the
 // harness gives other tests.
-func startLimited(t *testing.T) *harness {
-	h := start(t)
+func startLimited(t *testing.T, tune ...func(*app.Options)) *harness {
+	h := start(t, tune...)
 	h.stop()
 	h.tune = append(h.tune, func(o *app.Options) {
 		tg, err := telegram.New(context.Background(), h.srv.URL(), h.srv.Token(), h.log, telegram.WithLimits(telegram.DefaultLimits()))

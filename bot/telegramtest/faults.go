@@ -43,6 +43,11 @@ func matches(rule, method string) bool {
 	return rule == "" || rule == "*" || strings.EqualFold(rule, method)
 }
 
+// WithFirstUpdateID has the server number updates from id on, so that two
+// servers can hand two bots the same update ids (as two bots sharing a
+// Redis would see).
+func WithFirstUpdateID(id int) Option { return func(c *config) { c.firstUpdateID = id } }
+
 // FailNext makes the next n calls of method ("" or "*" for any) fail with
 // code, as Telegram would: 429 carries parameters.retry_after = retryAfter
 // and the description "Too Many Requests: retry after N"; other codes get
