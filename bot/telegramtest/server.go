@@ -266,6 +266,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hangUp(w)
 		return
 	}
+	if s.faults.takePage(w, m.name) {
+		return
+	}
+	if s.faults.pollsEmpty(m.name) {
+		writeResult(w, []any{})
+		return
+	}
 	params, files, err := decodeRequest(r)
 	switch {
 	case errors.Is(err, errTooLarge):

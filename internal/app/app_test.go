@@ -152,3 +152,27 @@ func deleteKeys(t *testing.T, rdb redis.UniversalClient, pattern string) {
 		t.Errorf("deleting %s: %v", pattern, err)
 	}
 }
+
+// A server that answers getUpdates at once with nothing (a misbehaving
+// proxy) is not asked hundreds of times a second: polls that bring nothing
+// are at least a second apart.
+func TestEmptyPollsArePaced(t *testing.T) {
+	t.Parallel()
+	rdb, prefix := redistest.New(t)
+	srv := telegramtest.NewServer()
+	t.Cleanup(srv.Close)
+	u := srv.AddUser(telegramtest.UserConfig{ID: 4444, FirstName: "Patient", LanguageCode: "en", Started: true})
+	open(t, srv, rdb, prefix)
+	polls := func() int { return srv.Stats().Methods["getUpdates"] }
+	srv.AnswerPollsEmpty(true)
+	began, first := time.Now(), polls()
+	waitFor(t, wait, "four more polls", func() bool { return polls() >= first+4 })
+	if took := time.Since(began); took < 2500*time.Millisecond {
+		t.Errorf("4 empty polls in %v: want them at least a second apart", took)
+	}
+	srv.AnswerPollsEmpty(false)
+	u.Send("/help")
+	if _, err := u.WaitText(wait, "What I can do"); err != nil {
+		t.Fatal(err)
+	}
+}
