@@ -72,28 +72,43 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err := bp.Bot.SetCommands(ctx); err != nil {
 		m.log.Warn("command menus not set", "err", err)
 	}
-
 	ready := readiness{db: bp.DB, rdb: bp.Redis, intake: bp.Ready, log: m.log.With(slog.String("component", "http"))}
-	handler := routes(ready, bp.Registry, hookPath, bp.WebhookHandler())
-	hs, err := startHTTP(m.config.ListenAddr, handler, m.log)
+	hs, err := startHTTP(m.config.ListenAddr, routes(ready, bp.Registry, hookPath, bp.WebhookHandler()), m.log)
 	if err != nil {
 		return err
 	}
-	mode := "long polling"
-	if webhook {
-		mode = "webhook"
-		if err := bp.Client.SetWebhook(ctx, m.config.WebhookURL, m.config.WebhookSecret, 0); err != nil {
-			hs.Shutdown(httpGrace)
-			return fmt.Errorf("registering the webhook: %w", err)
-		}
-		u, _ := url.Parse(m.config.WebhookURL)
-		m.log.Info("webhook registered", "host", u.Host) // the path may hold secrets
-	} else if err := bp.Start(ctx); err != nil {
+	if err := m.startIntake(ctx, bp, webhook); err != nil {
 		hs.Shutdown(httpGrace)
 		return err
 	}
-	m.log.Info("serving", "bot", bp.Bot.Username(), "mode", mode, "listen", hs.Addr())
+	m.log.Info("serving", "bot", bp.Bot.Username(), "mode", modeName(webhook), "listen", hs.Addr())
+	return m.runUntilSignal(ctx, bp, hs, webhook)
+}
 
+func modeName(webhook bool) string {
+	if webhook {
+		return "webhook"
+	}
+	return "long polling"
+}
+
+// startIntake registers the webhook, or removes one a deployment before
+// left when polling (README, "Switching modes").
+func (m *Main) startIntake(ctx context.Context, bp *proc, webhook bool) error {
+	if !webhook {
+		return bp.Start(ctx)
+	}
+	if err := bp.Client.SetWebhook(ctx, m.config.WebhookURL, m.config.WebhookSecret, 0); err != nil {
+		return fmt.Errorf("registering the webhook: %w", err)
+	}
+	u, _ := url.Parse(m.config.WebhookURL)
+	m.log.Info("webhook registered", "host", u.Host) // the path may hold secrets
+	return nil
+}
+
+// runUntilSignal runs the bot until ctx ends (a signal), the listener
+// fails or the bot stops, then shuts down in the order of the mode.
+func (m *Main) runUntilSignal(ctx context.Context, bp *proc, hs *httpServer, webhook bool) error {
 	// The bot runs on past the signal, until the shutdown below stops it
 	// in its turn.
 	botCtx, stopBot := context.WithCancel(context.WithoutCancel(ctx))
@@ -108,25 +123,26 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	case runErr = <-botDone:
 		botEnded = true
 	}
-	m.log.Info("shutting down", "mode", mode)
+	m.log.Info("shutting down", "mode", modeName(webhook))
 	stopBotAndWait := func() {
 		stopBot()
 		if !botEnded {
 			runErr = errors.Join(runErr, <-botDone)
 		}
 	}
+	stopHTTP := func() {
+		if err := hs.Shutdown(httpGrace); err != nil {
+			m.log.Warn("http shutdown", "err", err)
+		}
+	}
 	if webhook {
 		// Stop taking updates first: Telegram's requests in progress
 		// are answered, later ones go to the other processes or wait.
-		if err := hs.Shutdown(httpGrace); err != nil {
-			m.log.Warn("http shutdown", "err", err)
-		}
+		stopHTTP()
 		stopBotAndWait()
 	} else {
 		stopBotAndWait()
-		if err := hs.Shutdown(httpGrace); err != nil {
-			m.log.Warn("http shutdown", "err", err)
-		}
+		stopHTTP()
 	}
 	m.log.Info("stopped")
 	return runErr
