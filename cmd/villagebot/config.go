@@ -30,6 +30,12 @@ type Config struct {
 	// RedisPrefix is REDIS_PREFIX: the namespace of the bot's Redis keys;
 	// empty: "bot<id>:", with the bot's id from getMe.
 	RedisPrefix string
+
+	// The typed values of the variables above, parsed once by Validate.
+	Hold      time.Duration  // ORDER_HOLD; 0: never
+	LowStockN int            // LOW_STOCK
+	Rate      float64        // TELEGRAM_RATE
+	Loc       *time.Location // TIMEZONE
 }
 
 // ConfigFromEnv reads the configuration through getenv, with the README's
@@ -65,9 +71,9 @@ var (
 	prefixRE = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
 )
 
-// Validate checks every variable and names the first bad one. The token's
-// value is never part of the message.
-func (c Config) Validate(needToken bool) error {
+// Validate checks every variable, names the first bad one, and sets the
+// typed values. The token's value is never part of the message.
+func (c *Config) Validate(needToken bool) error {
 	if needToken && c.Token == "" {
 		return fmt.Errorf("TELEGRAM_BOT_TOKEN is not set")
 	}
@@ -102,16 +108,17 @@ func (c Config) Validate(needToken bool) error {
 	if _, err := c.level(); err != nil {
 		return err
 	}
-	if _, err := time.LoadLocation(c.Timezone); err != nil {
+	var err error
+	if c.Loc, err = time.LoadLocation(c.Timezone); err != nil {
 		return fmt.Errorf("TIMEZONE %q is not a known time zone", c.Timezone)
 	}
-	if _, err := c.hold(); err != nil {
+	if c.Hold, err = c.hold(); err != nil {
 		return err
 	}
-	if _, err := c.lowStock(); err != nil {
+	if c.LowStockN, err = c.lowStock(); err != nil {
 		return err
 	}
-	if _, err := c.sendRate(); err != nil {
+	if c.Rate, err = c.sendRate(); err != nil {
 		return err
 	}
 	if c.RedisPrefix != "" && !prefixRE.MatchString(c.RedisPrefix) {
@@ -176,11 +183,10 @@ func (c Config) level() (slog.Level, error) {
 	return 0, fmt.Errorf("LOG_LEVEL %q is not one of debug, info, warn, error", c.LogLevel)
 }
 
-// Location is the office's time zone.
+// Location is the office's time zone (UTC before Validate).
 func (c Config) Location() *time.Location {
-	loc, err := time.LoadLocation(c.Timezone)
-	if err != nil {
+	if c.Loc == nil {
 		return time.UTC
 	}
-	return loc
+	return c.Loc
 }

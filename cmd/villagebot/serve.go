@@ -194,9 +194,8 @@ func (m *Main) openApp(ctx context.Context, apiURL, token string, intake app.Int
 		a.Close()
 		return nil, err
 	}
-	rate, _ := m.config.sendRate()
 	a.Process, err = app.Open(ctx, app.Config{
-		APIURL: apiURL, Token: token, Limits: telegram.Limits{PerSecond: rate},
+		APIURL: apiURL, Token: token, Limits: telegram.Limits{PerSecond: m.config.Rate},
 		Redis: rdb, RedisPrefix: m.config.RedisPrefix, Log: m.log, Registry: a.Registry,
 	}, opts)
 	if err != nil {
@@ -213,8 +212,8 @@ func (m *Main) processOptions(db *sqlx.DB, intake app.Intake) (app.Options, erro
 		return app.Options{}, err
 	}
 	store := orders.NewStore(db)
-	store.LowStock, _ = m.config.lowStock()
-	hold, _ := m.config.hold()
+	store.LowStock = m.config.LowStockN
+	hold := m.config.Hold
 	if hold == 0 {
 		hold = -1 // bot.Options: negative never expires
 	}
