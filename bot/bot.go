@@ -6,6 +6,7 @@ package bot
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -71,16 +72,13 @@ type Orders interface {
 
 // Options configure a Bot.
 type Options struct {
-	Telegram *Telegram
+	Telegram Telegram
 	Catalog  Catalog
 	Orders   Orders
 	Sessions Sessions
 	Messages *Messages
 	Log      *slog.Logger
 
-	Workers     int           // parallel chats; default 16
-	MaxPending  int           // updates waiting at once; default 1024
-	PollTimeout time.Duration // long-poll timeout; default 30s
 	// HandlerTimeout bounds one update's handling; default 30s.
 	HandlerTimeout time.Duration
 	// Hold is how long a sale order may stay placed before it is
@@ -98,50 +96,26 @@ type Options struct {
 	NotifyEvery time.Duration
 	// Metrics, when set, are recorded.
 	Metrics *Metrics
-	// Locker, when set, keeps one chat's updates to one process at a time
-	// when several run (webhook replicas).
-	Locker ChatLocker
-	// Queue, when set (with Locker), holds the updates the webhook took in
-	// until a process holding the chat's lock handles them, lowest
-	// update_id first; see webhook.go. Its Take must take the lock
-	// Locker takes, as a RedisChatQueue made from the RedisChatLocker
-	// does.
-	Queue ChatQueue
-	// Journal, when set, keeps the updates Poll fetched until they are
-	// handled, so that Poll confirms them to Telegram at once; see
-	// journal.go.
-	Journal UpdateJournal
 	// Console, when set, lets /console give staff a sign-in link to the
 	// web console; see console.go.
 	Console *Console
 }
 
-// ChatLocker gives a process the exclusive right to handle a chat's
-// updates for a while. Lock waits until it has it or ctx ends; unlock
-// gives it back.
-type ChatLocker interface {
-	Lock(ctx context.Context, chatID int64) (unlock func(), err error)
-}
-
-// Bot is villagebot in Telegram.
+// Bot is villagebot in Telegram. It handles one update at a time per
+// chat as a delivery source hands them over (HandleUpdate), and runs the
+// background jobs (Serve).
 type Bot struct {
-	tg       *Telegram
+	tg       Telegram
 	catalog  Catalog
 	orders   Orders
-	sessions Sessions
+	sessions sessionStore
 	msg      *Messages
 	log      *slog.Logger
 	metrics  *Metrics
-	locker   ChatLocker
-	queue    ChatQueue
-	journal  UpdateJournal
-	hook     *webhook // the webhook's intake; idle when polling
 	console  *Console
 
 	router         *Router
 	handler        func(context.Context, *Request)
-	dispatch       *dispatcher
-	pollTimeout    time.Duration
 	handlerTimeout time.Duration
 	hold           time.Duration
 	remind         time.Duration
@@ -167,62 +141,35 @@ func New(o Options) (*Bot, error) {
 		o.Log = slog.Default()
 	}
 	o.Messages.log = o.Log
-	if o.Queue != nil && o.Locker == nil {
-		return nil, errors.New("bot: a Queue needs a Locker")
-	}
 	b := &Bot{
 		tg:             o.Telegram,
 		catalog:        o.Catalog,
 		orders:         o.Orders,
-		sessions:       o.Sessions,
+		sessions:       sessionStore{o.Sessions},
 		msg:            o.Messages,
 		log:            o.Log,
 		metrics:        o.Metrics,
-		locker:         o.Locker,
-		queue:          o.Queue,
-		journal:        o.Journal,
+		handlerTimeout: cmp.Or(o.HandlerTimeout, 30*time.Second),
+		hold:           cmp.Or(o.Hold, 48*time.Hour),
+		remind:         cmp.Or(o.Remind, 12*time.Hour),
 		console:        o.Console,
-		pollTimeout:    cmp(o.PollTimeout, 30*time.Second),
-		handlerTimeout: cmp(o.HandlerTimeout, 30*time.Second),
-		hold:           cmp(o.Hold, 48*time.Hour),
-		remind:         cmp(o.Remind, 12*time.Hour),
 		loc:            o.Location,
 		nudge:          make(chan struct{}, 1),
-		notifyEvery:    cmp(o.NotifyEvery, 2*time.Second),
-		expireEvery:    cmp(o.ExpireEvery, time.Minute),
+		notifyEvery:    cmp.Or(o.NotifyEvery, 2*time.Second),
+		expireEvery:    cmp.Or(o.ExpireEvery, time.Minute),
 	}
 	b.router = b.routes()
 	b.handler = chain(b.router.Route, b.logUpdates, b.answerCallbacks, b.explainErrors, b.recoverPanics)
-	b.dispatch = newDispatcher(cmp(o.Workers, defaultWorkers), cmp(o.MaxPending, 1024), b.HandleUpdate)
-	b.dispatch.metrics = o.Metrics
-	o.Telegram.Metrics = o.Metrics
-	b.hook = newWebhook(b, cmp(o.Workers, defaultWorkers))
 	return b, nil
-}
-
-// defaultWorkers is Options.Workers when it is 0.
-const defaultWorkers = 16
-
-func cmp[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // HandleUpdate handles one update completely: it skips an update handled
 // before, loads the chat's session, routes the update, saves the session
-// and marks the update handled, all under the chat's lock when there is a
-// Locker. Errors are answered to the user and logged here; nothing
-// escapes.
+// and marks the update handled. Errors are answered to the user and
+// logged here; nothing escapes. Delivery (internal/delivery) calls it, one
+// update of a chat at a time, under the chat's lock when replicas share
+// chats.
 func (b *Bot) HandleUpdate(ctx context.Context, u tgbotapi.Update) {
-	b.handleUpdate(ctx, u, b.locker != nil)
-}
-
-// handleUpdate is HandleUpdate, taking the chat's lock itself when lock is
-// true; false means the caller holds it (or there is none).
-func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update, lock bool) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, b.handlerTimeout)
 	defer cancel()
@@ -231,14 +178,6 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update, lock bool) {
 	if r.ChatID == 0 {
 		b.metrics.update(kind, "ignored")
 		return // nothing the bot handles
-	}
-	if lock {
-		unlock, err := b.locker.Lock(ctx, r.ChatID)
-		if err != nil {
-			b.log.Warn("chat lock unavailable", "update_id", u.UpdateID, "chat_id", r.ChatID, "err", err)
-		} else {
-			defer unlock()
-		}
 	}
 	seen, sess, err := b.sessions.Begin(ctx, u.UpdateID, r.sessionChat())
 	if err != nil {
@@ -299,27 +238,21 @@ func updateKind(u tgbotapi.Update) string {
 // Username is the bot's Telegram username.
 func (b *Bot) Username() string { return b.tg.Username() }
 
-// Run serves updates by long polling, with the background jobs alongside,
-// until ctx ends; then it drains as Poll does.
-func (b *Bot) Run(ctx context.Context, drain time.Duration) error {
-	return b.serve(ctx, func() error { return b.Poll(ctx, drain) })
+// Source is where updates come from (internal/delivery's Poller or
+// Webhook): Run hands them to HandleUpdate until ctx ends, then drains.
+type Source interface {
+	Run(ctx context.Context) error
 }
 
-// serve runs receive with the background jobs alongside — the notifier,
-// the expiry of unconfirmed orders and, with a Queue, the sweeper of
-// chats left waiting — and stops them and the dispatchers once receive
-// has returned.
-func (b *Bot) serve(ctx context.Context, receive func() error) error {
+// Serve runs src with the background jobs alongside — the notifier and
+// the expiry of unconfirmed orders — and stops them once src has
+// returned.
+func (b *Bot) Serve(ctx context.Context, src Source) error {
 	bg, stop := context.WithCancel(ctx)
 	var jobs sync.WaitGroup
 	jobs.Go(func() { b.runNotifier(bg) })
 	jobs.Go(func() { b.runExpiry(bg) })
-	if b.queue != nil {
-		jobs.Go(func() { b.runSweeper(bg) })
-	}
-	err := receive()
-	b.dispatch.stop()
-	b.hook.stop()
+	err := src.Run(ctx)
 	stop()
 	jobs.Wait()
 	return err

@@ -8,14 +8,15 @@ import (
 
 	"villagebot/bot"
 	"villagebot/catalog"
+	"villagebot/internal/app"
 )
 
 // /console gives staff a one-time sign-in link to the web console; a
 // visitor is refused; without a console the answer says so.
 func TestConsoleLinkInChat(t *testing.T) {
 	t.Parallel()
-	h := start(t, func(o *bot.Options) {
-		o.Console = &bot.Console{URL: "https://console.example.org", Links: o.Catalog.(*catalog.Store)}
+	h := start(t, func(o *app.Options) {
+		o.Bot.Console = &bot.Console{URL: "https://console.example.org", Links: o.Bot.Catalog.(*catalog.Store)}
 	})
 	us := h.staffUsers()
 	us.own.Send("/console")

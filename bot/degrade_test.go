@@ -20,6 +20,7 @@ import (
 	"villagebot/catalog"
 	"villagebot/internal/pg"
 	"villagebot/internal/pgtest"
+	"villagebot/internal/redisstore"
 	"villagebot/internal/redistest"
 	"villagebot/orders"
 )
@@ -410,7 +411,7 @@ func TestSessionsMarkWhatCouldNotBeRead(t *testing.T) {
 	opt.Addr = p.Addr()
 	via := redis.NewClient(&opt)
 	t.Cleanup(func() { via.Close() })
-	sessions := bot.NewRedisSessions(via, prefix)
+	sessions := bot.TypedSessions(redisstore.New(via, prefix).Sessions())
 	stored := bot.Session{Flow: "checkout", Step: "phone", Cart: []bot.CartLine{{ProductID: 7, Quantity: 2}}}
 	if err := sessions.Save(ctx, 1, stored); err != nil {
 		t.Fatal(err)
@@ -427,7 +428,7 @@ func TestSessionsMarkWhatCouldNotBeRead(t *testing.T) {
 	}
 	p.Restore()
 
-	direct := bot.NewRedisSessions(rdb, prefix)
+	direct := bot.TypedSessions(redisstore.New(rdb, prefix).Sessions())
 	s, err = direct.Load(ctx, 1)
 	if err != nil || s.New || s.Unreachable || s.Step != "phone" || len(s.Cart) != 1 || s.Cart[0].ProductID != 7 {
 		t.Errorf("after the outage the stored session is %+v, %v; want the one saved before", s, err)

@@ -20,8 +20,12 @@ import (
 	"villagebot/bot"
 	"villagebot/bot/telegramtest"
 	"villagebot/catalog"
+	"villagebot/internal/app"
+	"villagebot/internal/delivery"
 	"villagebot/internal/pg"
+	"villagebot/internal/redisstore"
 	"villagebot/internal/redistest"
+	"villagebot/internal/telegram"
 	"villagebot/orders"
 )
 
@@ -444,7 +448,7 @@ func TestHelperBotProcess(t *testing.T) {
 	}
 	opt.ContextTimeoutEnabled = true
 	rdb := redis.NewClient(opt)
-	tg, err := bot.NewTelegram(ctx, c.APIURL, c.Token, log, bot.WithLimits(testLimits))
+	tg, err := telegram.New(ctx, c.APIURL, c.Token, log, telegram.WithLimits(testLimits))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -452,21 +456,23 @@ func TestHelperBotProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := bot.New(bot.Options{
-		Telegram:    tg,
-		Catalog:     catalog.NewStore(db),
-		Orders:      orders.NewStore(db),
-		Sessions:    bot.NewRedisSessions(rdb, c.Prefix),
-		Journal:     bot.NewRedisUpdateJournal(rdb, c.Prefix),
-		Messages:    msgs,
-		Log:         log,
+	p, err := app.Build(tg, app.Options{
+		Bot: bot.Options{
+			Catalog:     catalog.NewStore(db),
+			Orders:      orders.NewStore(db),
+			Messages:    msgs,
+			Log:         log,
+			NotifyEvery: 50 * time.Millisecond,
+		},
+		Delivery:    delivery.Options{Drain: 5 * time.Second},
+		Store:       redisstore.New(rdb, c.Prefix),
+		Intake:      app.Poll,
 		PollTimeout: time.Second,
-		NotifyEvery: 50 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.Run(ctx, 5*time.Second) // until killed
+	p.Run(ctx) // until killed
 }
 
 // botProcess is a running bot process.

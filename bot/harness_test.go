@@ -15,8 +15,12 @@ import (
 	"villagebot/bot"
 	"villagebot/bot/telegramtest"
 	"villagebot/catalog"
+	"villagebot/internal/app"
+	"villagebot/internal/delivery"
 	"villagebot/internal/pgtest"
+	"villagebot/internal/redisstore"
 	"villagebot/internal/redistest"
+	"villagebot/internal/telegram"
 	"villagebot/orders"
 )
 
@@ -24,7 +28,8 @@ import (
 var (
 	_ bot.Catalog  = (*catalog.Store)(nil)
 	_ bot.Orders   = (*orders.Store)(nil)
-	_ bot.Sessions = (*bot.RedisSessions)(nil)
+	_ bot.Sessions = (*redisstore.Sessions)(nil)
+	_ bot.Telegram = (*telegram.Client)(nil)
 )
 
 // wait is how long a test waits for the bot to answer.
@@ -44,11 +49,11 @@ type harness struct {
 	bot     *bot.Bot
 	logs    *strings.Builder
 	log     *slog.Logger
-	tune    []func(*bot.Options)
+	tune    []func(*app.Options)
 	stop    func()
 }
 
-func start(t *testing.T, tune ...func(*bot.Options)) *harness {
+func start(t *testing.T, tune ...func(*app.Options)) *harness {
 	t.Helper()
 	h := newHarness(t)
 	h.tune = tune
@@ -80,7 +85,7 @@ func (h *harness) checkAfterRun(t *testing.T) {
 // testLimits let the bot write as fast as a test drives it. The in-memory
 // server's flood control is off; keeping to Telegram's pace is the
 // limiter's tests' business, not these.
-var testLimits = bot.Limits{
+var testLimits = telegram.Limits{
 	PerSecond: 100_000, Burst: 100_000, ChatPerSecond: 100_000, ChatBurst: 100_000,
 	GroupPerMinute: 1_000_000, GroupBurst: 100_000,
 }
@@ -111,7 +116,7 @@ func newHarness(t *testing.T) *harness {
 func (h *harness) run() {
 	t := h.t
 	ctx := context.Background()
-	tg, err := bot.NewTelegram(ctx, h.srv.URL(), h.srv.Token(), h.log, bot.WithLimits(testLimits))
+	tg, err := telegram.New(ctx, h.srv.URL(), h.srv.Token(), h.log, telegram.WithLimits(testLimits))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,27 +124,30 @@ func (h *harness) run() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := bot.Options{
-		Telegram:    tg,
-		Catalog:     h.catalog,
-		Orders:      h.orders,
-		Sessions:    bot.NewRedisSessions(h.rdb, h.prefix),
-		Journal:     bot.NewRedisUpdateJournal(h.rdb, h.prefix),
-		Messages:    msgs,
-		Log:         h.log,
+	opts := app.Options{
+		Bot: bot.Options{
+			Catalog:     h.catalog,
+			Orders:      h.orders,
+			Messages:    msgs,
+			Log:         h.log,
+			NotifyEvery: 50 * time.Millisecond,
+		},
+		Delivery:    delivery.Options{Drain: 5 * time.Second},
+		Store:       redisstore.New(h.rdb, h.prefix),
+		Intake:      app.Poll,
 		PollTimeout: time.Second,
-		NotifyEvery: 50 * time.Millisecond,
 	}
 	for _, f := range h.tune {
 		f(&opts)
 	}
-	h.bot, err = bot.New(opts)
+	p, err := app.Build(tg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.bot = p.Bot
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- h.bot.Run(runCtx, 5*time.Second) }()
+	go func() { done <- p.Run(runCtx) }()
 	h.stop = func() {
 		stop()
 		if err := <-done; err != nil {

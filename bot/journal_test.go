@@ -12,8 +12,10 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"villagebot/bot"
+	"villagebot/internal/app"
+	"villagebot/internal/redisstore"
 	"villagebot/internal/redistest"
+	"villagebot/internal/telegram"
 )
 
 // The journal keeps what is synced in, lowest id first, forgets what is
@@ -22,15 +24,15 @@ func TestUpdateJournalKeepsAndForgets(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	rdb, prefix := redistest.New(t)
-	j := bot.NewRedisUpdateJournal(rdb, prefix)
+	j := redisstore.New(rdb, prefix).Journal()
 	raw := func(id int) json.RawMessage { return json.RawMessage(fmt.Sprintf(`{"update_id":%d}`, id)) }
-	if err := j.Sync(ctx, []bot.RawUpdate{{ID: 12, Raw: raw(12)}, {ID: 3, Raw: raw(3)}, {ID: 7, Raw: raw(7)}}, nil); err != nil {
+	if err := j.Sync(ctx, []telegram.RawUpdate{{ID: 12, Raw: raw(12)}, {ID: 3, Raw: raw(3)}, {ID: 7, Raw: raw(7)}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := rdb.HSet(ctx, prefix+"polled", "not-an-id", "{}").Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := j.Sync(ctx, []bot.RawUpdate{{ID: 20, Raw: raw(20)}}, []int{7, 99}); err != nil {
+	if err := j.Sync(ctx, []telegram.RawUpdate{{ID: 20, Raw: raw(20)}}, []int{7, 99}); err != nil {
 		t.Fatal(err)
 	}
 	kept, err := j.Pending(ctx)
@@ -95,8 +97,8 @@ func TestJournaledUpdatesAreHandledAfterARestart(t *testing.T) {
 		`"from":{"id":%d,"is_bot":false,"first_name":"Ana","language_code":"en"},`+
 		`"chat":{"id":%[2]d,"type":"private","first_name":"Ana"},`+
 		`"entities":[{"type":"bot_command","offset":0,"length":5}]}}`, time.Now().Unix(), u.ID())
-	j := bot.NewRedisUpdateJournal(h.rdb, h.prefix)
-	if err := j.Sync(ctx, []bot.RawUpdate{{ID: 41, Raw: json.RawMessage(update)}}, nil); err != nil {
+	j := redisstore.New(h.rdb, h.prefix).Journal()
+	if err := j.Sync(ctx, []telegram.RawUpdate{{ID: 41, Raw: json.RawMessage(update)}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	h.run()
@@ -107,7 +109,7 @@ func TestJournaledUpdatesAreHandledAfterARestart(t *testing.T) {
 	// The same update kept again (as a process that handled it and died
 	// before taking it out would leave it): the next process skips it by
 	// its handled mark.
-	if err := j.Sync(ctx, []bot.RawUpdate{{ID: 41, Raw: json.RawMessage(update)}}, nil); err != nil {
+	if err := j.Sync(ctx, []telegram.RawUpdate{{ID: 41, Raw: json.RawMessage(update)}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	h.run()
@@ -142,7 +144,7 @@ func TestPollingWithAJournalThatDoesNotAnswer(t *testing.T) {
 	dead := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), ContextTimeoutEnabled: true, MaxRetries: -1})
 	t.Cleanup(func() { dead.Close() })
 
-	h := start(t, func(o *bot.Options) { o.Journal = bot.NewRedisUpdateJournal(dead, "") })
+	h := start(t, func(o *app.Options) { o.Journal = redisstore.New(dead, "").Journal() })
 	u := h.user(3303, "en")
 	began := time.Now()
 	for i := range 10 {
@@ -172,7 +174,7 @@ func TestAJournalWriteAnsweredLateIsTakenOut(t *testing.T) {
 		Protocol: 2, DisableIdentity: true})
 	t.Cleanup(func() { slow.Close() })
 
-	h := start(t, func(o *bot.Options) { o.Journal = bot.NewRedisUpdateJournal(slow, prefix) })
+	h := start(t, func(o *app.Options) { o.Journal = redisstore.New(slow, prefix).Journal() })
 	u := h.user(3304, "en")
 	u.Send("/help")
 	h.waitText(u, "What I can do")

@@ -4,7 +4,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Metrics are what the bot tells Prometheus. A nil *Metrics records
+// Metrics are what the bot tells Prometheus of the updates it handles
+// and the orders placed (the Bot API calls and the queues are
+// internal/telegram's and internal/delivery's). A nil *Metrics records
 // nothing, so tests and tools need not build one.
 type Metrics struct {
 	// Updates counts updates by kind (message, callback, other) and
@@ -12,14 +14,6 @@ type Metrics struct {
 	Updates *prometheus.CounterVec
 	// HandlerSeconds is the time from taking an update to having handled it.
 	HandlerSeconds prometheus.Histogram
-	// Outbound counts Bot API calls by method and result (ok, 4xx, 5xx,
-	// 429, network).
-	Outbound *prometheus.CounterVec
-	// TooManyRequests counts 429 answers from Telegram.
-	TooManyRequests prometheus.Counter
-	// QueueDepth is the number waiting, by queue (updates, outbound,
-	// drains: chats waiting for a worker to drain their shared queue).
-	QueueDepth *prometheus.GaugeVec
 	// OrdersPlaced counts orders placed, by kind (sale, gift).
 	OrdersPlaced *prometheus.CounterVec
 	// StockOuts counts checkouts refused for want of stock.
@@ -36,15 +30,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "villagebot_handler_seconds", Help: "Time to handle one update.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}),
-		Outbound: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "villagebot_telegram_calls_total", Help: "Bot API calls, by method and result.",
-		}, []string{"method", "result"}),
-		TooManyRequests: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "villagebot_telegram_429_total", Help: "429 Too Many Requests answers from Telegram.",
-		}),
-		QueueDepth: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "villagebot_queue_depth", Help: "Items waiting, by queue.",
-		}, []string{"queue"}),
 		OrdersPlaced: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "villagebot_orders_placed_total", Help: "Orders placed, by kind.",
 		}, []string{"kind"}),
@@ -52,7 +37,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "villagebot_stock_outs_total", Help: "Checkouts refused for want of stock.",
 		}),
 	}
-	reg.MustRegister(m.Updates, m.HandlerSeconds, m.Outbound, m.TooManyRequests, m.QueueDepth, m.OrdersPlaced, m.StockOuts)
+	reg.MustRegister(m.Updates, m.HandlerSeconds, m.OrdersPlaced, m.StockOuts)
 	return m
 }
 
@@ -65,21 +50,6 @@ func (m *Metrics) update(kind, outcome string) {
 func (m *Metrics) handled(seconds float64) {
 	if m != nil {
 		m.HandlerSeconds.Observe(seconds)
-	}
-}
-
-func (m *Metrics) queue(name string, delta float64) {
-	if m != nil {
-		m.QueueDepth.WithLabelValues(name).Add(delta)
-	}
-}
-
-func (m *Metrics) outbound(method, result string) {
-	if m != nil {
-		m.Outbound.WithLabelValues(method, result).Inc()
-		if result == "429" {
-			m.TooManyRequests.Inc()
-		}
 	}
 }
 

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"villagebot/bot"
 	"villagebot/bot/telegramtest"
 	"villagebot/catalog"
+	"villagebot/internal/app"
 	"villagebot/orders"
 )
 
@@ -207,8 +207,8 @@ func TestReminderBeforeExpiry(t *testing.T) {
 	h := newHarness(t)
 	clock := &settableClock{t: time.Now()}
 	h.orders.Now = clock.Now
-	h.tune = []func(*bot.Options){func(o *bot.Options) {
-		o.Hold, o.Remind, o.ExpireEvery = 48*time.Hour, 12*time.Hour, 20*time.Millisecond
+	h.tune = []func(*app.Options){func(o *app.Options) {
+		o.Bot.Hold, o.Bot.Remind, o.Bot.ExpireEvery = 48*time.Hour, 12*time.Hour, 20*time.Millisecond
 	}}
 	h.run()
 	t.Cleanup(func() {

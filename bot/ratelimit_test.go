@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"villagebot/bot"
 	"villagebot/bot/telegramtest"
+	"villagebot/internal/app"
+	"villagebot/internal/telegram"
 )
 
 // A broadcast-sized burst of notifications — 150 outbox rows to 60 chats —
@@ -176,15 +177,15 @@ func TestTheTokenIsNeverLogged(t *testing.T) {
 // startLimited is the harness with the server's flood control on and the
 // bot keeping to Telegram's limits (DefaultLimits), whatever limits the
 // harness gives other tests.
-func startLimited(t *testing.T) *harness {
-	h := start(t)
+func startLimited(t *testing.T, tune ...func(*app.Options)) *harness {
+	h := start(t, tune...)
 	h.stop()
-	h.tune = append(h.tune, func(o *bot.Options) {
-		tg, err := bot.NewTelegram(context.Background(), h.srv.URL(), h.srv.Token(), h.log, bot.WithLimits(bot.DefaultLimits()))
+	h.tune = append(h.tune, func(o *app.Options) {
+		tg, err := telegram.New(context.Background(), h.srv.URL(), h.srv.Token(), h.log, telegram.WithLimits(telegram.DefaultLimits()))
 		if err != nil {
 			t.Fatal(err)
 		}
-		o.Telegram = tg
+		o.Bot.Telegram = tg
 	})
 	h.run()
 	h.srv.SetRateLimit(telegramtest.TelegramRateLimit())

@@ -19,9 +19,15 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"villagebot/bot"
 	"villagebot/bot/telegramtest"
+	"villagebot/internal/app"
+	"villagebot/internal/delivery"
+	"villagebot/internal/redisstore"
+	"villagebot/internal/redistest"
+	"villagebot/internal/telegram"
 )
 
 // How the processes of a cluster share chats.
@@ -45,14 +51,14 @@ type cluster struct {
 }
 
 type process struct {
-	bot     *bot.Bot
+	bot     *app.Process
 	reg     *prometheus.Registry
 	http    *httptest.Server
 	stop    func() // ends RunWebhook and waits for it
 	stopped bool
 }
 
-func startCluster(t *testing.T, n int, share sharing, tune ...func(*bot.Options)) *cluster {
+func startCluster(t *testing.T, n int, share sharing, tune ...func(*app.Options)) *cluster {
 	t.Helper()
 	h := newHarness(t)
 
@@ -86,11 +92,11 @@ func startCluster(t *testing.T, n int, share sharing, tune ...func(*bot.Options)
 	return c
 }
 
-func (c *cluster) startProcess(i int, share sharing, tune []func(*bot.Options)) *process {
+func (c *cluster) startProcess(i int, share sharing, tune []func(*app.Options)) *process {
 	t := c.t
 	ctx := context.Background()
 	log := c.log.With("process", i)
-	tg, err := bot.NewTelegram(ctx, c.srv.URL(), c.srv.Token(), log)
+	tg, err := telegram.New(ctx, c.srv.URL(), c.srv.Token(), log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,41 +106,47 @@ func (c *cluster) startProcess(i int, share sharing, tune []func(*bot.Options)) 
 	}
 	rdb := newRedis(t)
 	p := &process{reg: prometheus.NewRegistry()}
-	opts := bot.Options{
-		Telegram:    tg,
-		Catalog:     c.catalog,
-		Orders:      c.orders,
-		Sessions:    bot.NewRedisSessions(rdb, c.prefix),
-		Messages:    msgs,
-		Log:         log,
-		NotifyEvery: 50 * time.Millisecond,
-		Metrics:     bot.NewMetrics(p.reg),
+	m := app.NewMetrics(p.reg)
+	opts := app.Options{
+		Bot: bot.Options{
+			Catalog:     c.catalog,
+			Orders:      c.orders,
+			Messages:    msgs,
+			Log:         log,
+			NotifyEvery: 50 * time.Millisecond,
+		},
+		Delivery: delivery.Options{Drain: 5 * time.Second},
+		Store:    redisstore.New(rdb, c.prefix),
+		Intake:   app.Webhook,
+		NoLocks:  true,
+		Secret:   c.secret,
+		Metrics:  m,
 	}
 	if share >= locked {
-		opts.Locker = bot.NewRedisChatLocker(rdb, c.prefix, 0)
+		opts.Locker = redisstore.New(rdb, c.prefix).ChatLocker(0)
 	}
 	if share >= queued {
-		q := bot.NewRedisChatQueue(bot.NewRedisChatLocker(rdb, c.prefix, 0))
+		q := redisstore.NewChatQueue(redisstore.New(rdb, c.prefix).ChatLocker(0))
 		q.StaleAfter = 300 * time.Millisecond
 		opts.Queue = q
 	}
 	for _, f := range tune {
 		f(&opts)
 	}
-	p.bot, err = bot.New(opts)
+	p.bot, err = app.Build(tg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- p.bot.RunWebhook(runCtx, 5*time.Second) }()
+	go func() { done <- p.bot.Run(runCtx) }()
 	p.stop = func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("process %d stopped with %v", i, err)
 		}
 	}
-	p.http = httptest.NewServer(p.bot.WebhookHandler(c.secret))
+	p.http = httptest.NewServer(p.bot.WebhookHandler())
 	c.procs = append(c.procs, p)
 	return p
 }
@@ -149,7 +161,7 @@ func (c *cluster) stopProcess(p *process) {
 // setWebhook has the server deliver to the load balancer.
 func (c *cluster) setWebhook() {
 	c.t.Helper()
-	if err := c.procs[0].bot.SetWebhook(context.Background(), c.lb.URL+"/telegram", c.secret, 40); err != nil {
+	if err := c.procs[0].bot.Client.SetWebhook(context.Background(), c.lb.URL+"/telegram", c.secret, 40); err != nil {
 		c.t.Fatal(err)
 	}
 }
@@ -167,7 +179,7 @@ func (c *cluster) post(p *process, secret string, body []byte) (int, time.Durati
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if secret != "" {
-		req.Header.Set(bot.SecretHeader, secret)
+		req.Header.Set(delivery.SecretHeader, secret)
 	}
 	start := time.Now()
 	resp, err := http.DefaultClient.Do(req)
@@ -294,7 +306,7 @@ func TestWebhookAnswersAtOnceWhileTheChatIsBusy(t *testing.T) {
 			c := startCluster(t, 1, tc.share)
 			p := c.procs[0]
 			u := c.user(6101, "en")
-			holder := bot.NewRedisChatLocker(newRedis(t), c.prefix, 0)
+			holder := redisstore.New(newRedis(t), c.prefix).ChatLocker(0)
 			unlock, err := holder.Lock(context.Background(), u.ID())
 			if err != nil {
 				t.Fatal(err)
@@ -342,7 +354,7 @@ func TestWebhookShutdownFinishesUpdatesInHand(t *testing.T) {
 			c := startCluster(t, 1, tc.share)
 			p := c.procs[0]
 			u := c.user(6201, "en")
-			holder := bot.NewRedisChatLocker(newRedis(t), c.prefix, 0)
+			holder := redisstore.New(newRedis(t), c.prefix).ChatLocker(0)
 			unlock, err := holder.Lock(context.Background(), u.ID())
 			if err != nil {
 				t.Fatal(err)
@@ -386,11 +398,11 @@ func TestWebhookSweepsChatsLeftWaiting(t *testing.T) {
 	c := startCluster(t, 1, queued)
 	u := c.user(6301, "en")
 	ctx := context.Background()
-	dead := bot.NewRedisChatLocker(newRedis(t), c.prefix, 500*time.Millisecond)
+	dead := redisstore.New(newRedis(t), c.prefix).ChatLocker(500 * time.Millisecond)
 	if _, err := dead.Lock(ctx, u.ID()); err != nil {
 		t.Fatal(err)
 	}
-	q := bot.NewRedisChatQueue(bot.NewRedisChatLocker(newRedis(t), c.prefix, 0))
+	q := redisstore.NewChatQueue(redisstore.New(newRedis(t), c.prefix).ChatLocker(0))
 	if err := q.Push(ctx, u.ID(), 930_001, textUpdate(930_001, u, "/start")); err != nil {
 		t.Fatal(err)
 	}
@@ -546,7 +558,7 @@ func TestWebhookReplicasHandleEachUpdateOnceInOrder(t *testing.T) {
 // shared queue, and handle it once there is room.
 func TestWebhookWhenFull(t *testing.T) {
 	t.Parallel()
-	small := func(o *bot.Options) { o.Workers, o.MaxPending = 1, 1 }
+	small := func(o *app.Options) { o.Delivery.Workers, o.Delivery.MaxPending = 1, 1 }
 	for _, tc := range []struct {
 		name  string
 		share sharing
@@ -560,7 +572,7 @@ func TestWebhookWhenFull(t *testing.T) {
 			c := startCluster(t, 1, tc.share, small)
 			p := c.procs[0]
 			busy, other := c.user(6401, "en"), c.user(6402, "en")
-			holder := bot.NewRedisChatLocker(newRedis(t), c.prefix, 0)
+			holder := redisstore.New(newRedis(t), c.prefix).ChatLocker(0)
 			unlock, err := holder.Lock(context.Background(), busy.ID())
 			if err != nil {
 				t.Fatal(err)
@@ -593,7 +605,7 @@ func TestWebhookWhenFull(t *testing.T) {
 
 // noSweeper leaves the chats' queues to the drains alone: no chat is
 // stale before the test is long over.
-func noSweeper(o *bot.Options) { o.Queue.(*bot.RedisChatQueue).StaleAfter = time.Hour }
+func noSweeper(o *app.Options) { o.Queue.(*redisstore.ChatQueue).StaleAfter = time.Hour }
 
 // Updates of many chats arriving at once, far more chats than the
 // process has workers or room for pending updates, are all answered at
@@ -601,7 +613,7 @@ func noSweeper(o *bot.Options) { o.Queue.(*bot.RedisChatQueue).StaleAfter = time
 // a chat left waiting, every chat taken in was drained here.
 func TestWebhookDrainsEveryChatWokenAtOnce(t *testing.T) {
 	t.Parallel()
-	small := func(o *bot.Options) { o.Workers, o.MaxPending = 2, 4 }
+	small := func(o *app.Options) { o.Delivery.Workers, o.Delivery.MaxPending = 2, 4 }
 	c := startCluster(t, 1, queued, small, noSweeper)
 	p := c.procs[0]
 	const chats = 60
@@ -644,11 +656,11 @@ func TestWebhookDrainsEveryChatWokenAtOnce(t *testing.T) {
 // lock is given back, without the sweeper's help.
 func TestWebhookDrainsOtherChatsWhileOneIsHeldElsewhere(t *testing.T) {
 	t.Parallel()
-	one := func(o *bot.Options) { o.Workers = 1 }
+	one := func(o *app.Options) { o.Delivery.Workers = 1 }
 	c := startCluster(t, 1, queued, one, noSweeper)
 	p := c.procs[0]
 	held, free := c.user(6601, "en"), c.user(6602, "en")
-	holder := bot.NewRedisChatLocker(newRedis(t), c.prefix, 0)
+	holder := redisstore.New(newRedis(t), c.prefix).ChatLocker(0)
 	unlock, err := holder.Lock(context.Background(), held.ID())
 	if err != nil {
 		t.Fatal(err)
@@ -664,4 +676,17 @@ func TestWebhookDrainsOtherChatsWhileOneIsHeldElsewhere(t *testing.T) {
 	}
 	unlock()
 	c.waitText(held, "Welcome")
+}
+
+// newRedis is one more client of the test's Redis, as another process
+// would have.
+func newRedis(t *testing.T) *redis.Client {
+	t.Helper()
+	opt, err := redis.ParseURL(redistest.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	return rdb
 }

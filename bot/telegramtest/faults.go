@@ -20,7 +20,9 @@ type faults struct {
 	mu     sync.Mutex
 	fail   []failRule
 	drop   []dropRule
+	pages  []pageRule
 	refuse bool
+	empty  bool // getUpdates answers at once with nothing
 
 	limit   RateLimit
 	global  bucket
@@ -34,6 +36,13 @@ type failRule struct {
 	retryAfter int
 }
 
+type pageRule struct {
+	method string
+	left   int
+	code   int
+	body   string
+}
+
 type dropRule struct {
 	method string
 	left   int
@@ -42,6 +51,11 @@ type dropRule struct {
 func matches(rule, method string) bool {
 	return rule == "" || rule == "*" || strings.EqualFold(rule, method)
 }
+
+// WithFirstUpdateID has the server number updates from id on, so that two
+// servers can hand two bots the same update ids (as two bots sharing a
+// Redis would see).
+func WithFirstUpdateID(id int) Option { return func(c *config) { c.firstUpdateID = id } }
 
 // FailNext makes the next n calls of method ("" or "*" for any) fail with
 // code, as Telegram would: 429 carries parameters.retry_after = retryAfter
@@ -62,6 +76,61 @@ func (s *Server) DropNext(method string, n int) {
 	defer s.faults.mu.Unlock()
 	s.faults.drop = append(s.faults.drop, dropRule{method: method, left: n})
 	s.faults.armed.Store(true)
+}
+
+// ProxyPageNext makes the next n calls of method ("" or "*" for any) answer
+// as a proxy or load balancer in front of Telegram would: status code with
+// body as an HTML page, not the Bot API's JSON.
+func (s *Server) ProxyPageNext(method string, n int, code int, body string) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.pages = append(s.faults.pages, pageRule{method: method, left: n, code: code, body: body})
+	s.faults.armed.Store(true)
+}
+
+// AnswerPollsEmpty makes getUpdates answer at once with no updates,
+// whatever its timeout, while on is true — a misbehaving server or proxy.
+// Updates wait meanwhile.
+func (s *Server) AnswerPollsEmpty(on bool) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.empty = on
+	s.faults.armed.Store(true)
+}
+
+// takePage answers with an injected proxy page, if one is due; it reports
+// whether it did.
+func (f *faults) takePage(w http.ResponseWriter, method string) bool {
+	if !f.armed.Load() {
+		return false
+	}
+	f.mu.Lock()
+	var page *pageRule
+	for i := range f.pages {
+		if r := &f.pages[i]; r.left > 0 && matches(r.method, method) {
+			r.left--
+			page = r
+			break
+		}
+	}
+	f.mu.Unlock()
+	if page == nil {
+		return false
+	}
+	w.Header().Set("Content-Type", "text/html")
+	w.WriteHeader(page.code)
+	_, _ = w.Write([]byte(page.body))
+	return true
+}
+
+// pollsEmpty reports whether getUpdates answers at once with nothing.
+func (f *faults) pollsEmpty(method string) bool {
+	if !f.armed.Load() || method != "getUpdates" {
+		return false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.empty
 }
 
 // Refuse makes the server close every connection without a reply while on

@@ -1,6 +1,7 @@
 package telegramtest
 
 import (
+	"cmp"
 	"context"
 	crand "crypto/rand"
 	"encoding/binary"
@@ -94,6 +95,7 @@ type config struct {
 	webhookMaxRetry time.Duration
 	webhookTimeout  time.Duration
 	logger          *slog.Logger
+	firstUpdateID   int // 0: random
 }
 
 // WithToken sets the bot token; by default a random one of Telegram's shape
@@ -179,7 +181,7 @@ func NewServer(opts ...Option) *Server {
 	}
 	s.routes = s.routeTable()
 	// Telegram's update ids do not start at 1; neither do these.
-	s.updates.init(100_000_000 + int(randUint64()%800_000_000))
+	s.updates.init(cmp.Or(cfg.firstUpdateID, 100_000_000+int(randUint64()%800_000_000)))
 	s.faults.perChat = map[int64]*bucket{}
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(ln) }()
@@ -262,6 +264,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.faults.takeDrop(m.name) {
 		s.stats.dropped.Add(1)
 		hangUp(w)
+		return
+	}
+	if s.faults.takePage(w, m.name) {
+		return
+	}
+	if s.faults.pollsEmpty(m.name) {
+		writeResult(w, []any{})
 		return
 	}
 	params, files, err := decodeRequest(r)

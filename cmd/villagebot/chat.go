@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"villagebot/bot/telegramtest"
 )
@@ -48,7 +47,7 @@ func (m *Main) chat(ctx context.Context, args []string) error {
 	}
 	botCtx, stopBot := context.WithCancel(ctx)
 	botDone := make(chan error, 1)
-	go func() { botDone <- app.Bot.Run(botCtx, 2*time.Second) }()
+	go func() { botDone <- app.Run(botCtx) }()
 	defer func() { stopBot(); <-botDone }()
 
 	stop := srv.Watch(p.event)

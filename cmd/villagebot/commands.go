@@ -12,10 +12,10 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/redis/go-redis/v9"
 
-	"villagebot/bot"
 	"villagebot/catalog"
 	"villagebot/internal/console"
 	"villagebot/internal/pg"
+	"villagebot/internal/redisstore"
 	"villagebot/migrations"
 )
 
@@ -73,7 +73,7 @@ func (m *Main) openRedis(ctx context.Context) (*redis.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
-	bot.TuneRedis(opt, 0) // serve leaves the workers at their default
+	redisstore.Tune(opt, 0) // serve leaves the workers at their default
 	rdb := redis.NewClient(opt)
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()

@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// Config is villagebot's configuration, read from the environment (SPEC
-// §3); flags may override it.
+// Config is villagebot's configuration, read from the environment (the
+// README's configuration table); flags may override it.
 type Config struct {
 	Token           string // TELEGRAM_BOT_TOKEN
 	APIURL          string // TELEGRAM_API_URL
@@ -30,10 +30,20 @@ type Config struct {
 	SendRate        string // TELEGRAM_RATE: messages a second the whole bot sends
 	ConsoleAddr     string // CONSOLE_ADDR: where the staff console listens; empty: no console
 	ConsoleURL      string // CONSOLE_URL: the console's public base URL (default http://CONSOLE_ADDR)
+	// RedisPrefix is REDIS_PREFIX: the namespace of the bot's Redis keys;
+	// empty: "bot<id>:", with the bot's id from getMe.
+	RedisPrefix string
+
+	// The typed values of the variables above, parsed once by Validate.
+	Hold      time.Duration  // ORDER_HOLD; 0: never
+	Remind    time.Duration  // ORDER_REMIND; 0: never
+	LowStockN int            // LOW_STOCK
+	Rate      float64        // TELEGRAM_RATE
+	Loc       *time.Location // TIMEZONE
 }
 
-// ConfigFromEnv reads the configuration through getenv, with the defaults
-// of SPEC §3.
+// ConfigFromEnv reads the configuration through getenv, with the README's
+// defaults.
 func ConfigFromEnv(getenv func(string) string) Config {
 	get := func(key, def string) string {
 		if v := strings.TrimSpace(getenv(key)); v != "" {
@@ -58,17 +68,19 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		SendRate:        get("TELEGRAM_RATE", "30"),
 		ConsoleAddr:     get("CONSOLE_ADDR", ""),
 		ConsoleURL:      strings.TrimSuffix(get("CONSOLE_URL", ""), "/"),
+		RedisPrefix:     get("REDIS_PREFIX", ""),
 	}
 }
 
 var (
 	tokenRE  = regexp.MustCompile(`^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$`)
 	secretRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+	prefixRE = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
 )
 
-// Validate checks every variable and names the first bad one. The token's
-// value is never part of the message.
-func (c Config) Validate(needToken bool) error {
+// Validate checks every variable, names the first bad one, and sets the
+// typed values. The token's value is never part of the message.
+func (c *Config) Validate(needToken bool) error {
 	if needToken && c.Token == "" {
 		return fmt.Errorf("TELEGRAM_BOT_TOKEN is not set")
 	}
@@ -103,25 +115,29 @@ func (c Config) Validate(needToken bool) error {
 	if _, err := c.level(); err != nil {
 		return err
 	}
-	if _, err := time.LoadLocation(c.Timezone); err != nil {
+	var err error
+	if c.Loc, err = time.LoadLocation(c.Timezone); err != nil {
 		return fmt.Errorf("TIMEZONE %q is not a known time zone", c.Timezone)
 	}
-	if _, err := c.hold(); err != nil {
+	if c.Hold, err = c.hold(); err != nil {
 		return err
 	}
-	if _, err := c.remind(); err != nil {
+	if c.Remind, err = c.remind(); err != nil {
 		return err
 	}
-	if _, err := c.lowStock(); err != nil {
+	if c.LowStockN, err = c.lowStock(); err != nil {
 		return err
 	}
-	if _, err := c.sendRate(); err != nil {
+	if c.Rate, err = c.sendRate(); err != nil {
 		return err
+	}
+	if c.RedisPrefix != "" && !prefixRE.MatchString(c.RedisPrefix) {
+		return fmt.Errorf("REDIS_PREFIX must be 1-64 letters, digits, dots, colons, dashes or underscores")
 	}
 	return c.validateConsole()
 }
 
-// validateConsole checks CONSOLE_ADDR and CONSOLE_URL (SPEC §14).
+// validateConsole checks CONSOLE_ADDR and CONSOLE_URL (README, "Staff console").
 func (c Config) validateConsole() error {
 	if c.ConsoleAddr != "" {
 		if _, _, err := net.SplitHostPort(c.ConsoleAddr); err != nil {
@@ -223,11 +239,10 @@ func (c Config) level() (slog.Level, error) {
 	return 0, fmt.Errorf("LOG_LEVEL %q is not one of debug, info, warn, error", c.LogLevel)
 }
 
-// Location is the office's time zone.
+// Location is the office's time zone (UTC before Validate).
 func (c Config) Location() *time.Location {
-	loc, err := time.LoadLocation(c.Timezone)
-	if err != nil {
+	if c.Loc == nil {
 		return time.UTC
 	}
-	return loc
+	return c.Loc
 }

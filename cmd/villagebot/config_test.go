@@ -49,7 +49,8 @@ func TestConfigValidateNamesTheBadVariable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {
 			kv := map[string]string{"TELEGRAM_BOT_TOKEN": token, tt.key: tt.value}
-			err := ConfigFromEnv(env(kv)).Validate(true)
+			c := ConfigFromEnv(env(kv))
+			err := c.Validate(true)
 			if err == nil {
 				t.Fatalf("%s=%q accepted", tt.key, tt.value)
 			}

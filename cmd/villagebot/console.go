@@ -10,7 +10,7 @@ import (
 // startConsole serves the staff console on CONSOLE_ADDR, a listener of
 // its own apart from /metrics and the webhook; nil when CONSOLE_ADDR is
 // empty.
-func (m *Main) startConsole(a *app) (*httpServer, error) {
+func (m *Main) startConsole(a *proc) (*httpServer, error) {
 	if m.config.ConsoleAddr == "" {
 		return nil, nil
 	}
@@ -20,7 +20,7 @@ func (m *Main) startConsole(a *app) (*httpServer, error) {
 	}
 	log := m.log.With(slog.String("component", "console"))
 	c, err := console.New(console.Options{
-		Catalog: a.Catalog, Orders: a.Orders, Redis: a.Redis, Prefix: "", // the bot's sessions' prefix (SPEC §11): the same for both
+		Catalog: a.Catalog, Orders: a.Orders, Redis: a.Redis, Prefix: m.config.RedisPrefix, // REDIS_PREFIX, as the bot's keys (README, "Operations")
 		Messages: msgs, BaseURL: m.config.consoleURL(), Location: m.config.Location(), Log: log,
 		BotUsername: a.Bot.Username,
 	})

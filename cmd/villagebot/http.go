@@ -21,12 +21,17 @@ import (
 // serve's HTTP listener on LISTEN_ADDR, in both modes:
 //
 //	GET  /healthz          200 "ok" while the process is up
-//	GET  /readyz           200 when PostgreSQL and Redis answer and no migration is pending, else 503 and why
+//	GET  /readyz           200 when PostgreSQL and Redis answer, no migration is pending and updates come in, else 503 and why
 //	GET  /metrics          Prometheus: the bot's metrics, Go's and the process's
 //	POST <WEBHOOK_URL path> Telegram's updates, in webhook mode
 
-// readyTimeout bounds one readiness check, all of it.
-const readyTimeout = time.Second
+// readyTimeout bounds one readiness check, all of it: well inside
+// Kubernetes' default probe timeout of 1 s. redisReadyTimeout bounds the
+// Redis ping within it, so that a Redis that is gone is reported in time.
+const (
+	readyTimeout      = 600 * time.Millisecond
+	redisReadyTimeout = 300 * time.Millisecond
+)
 
 // reservedPaths are the endpoints a webhook path may not take.
 var reservedPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
@@ -51,7 +56,9 @@ func webhookPath(webhookURL string) (string, error) {
 type readiness struct {
 	db  *sqlx.DB
 	rdb redis.UniversalClient
-	log *slog.Logger
+	// intake, when set, is nil while updates come in (app.Process.Ready).
+	intake func() error
+	log    *slog.Logger
 }
 
 // check returns "" when ready, else a short reason (details are logged,
@@ -63,9 +70,17 @@ func (r readiness) check(ctx context.Context) string {
 		r.log.Warn("not ready: postgres", "err", err)
 		return "postgres not answering"
 	}
-	if err := r.rdb.Ping(ctx).Err(); err != nil {
+	rctx, cancel := context.WithTimeout(ctx, redisReadyTimeout)
+	defer cancel()
+	if err := r.rdb.Ping(rctx).Err(); err != nil {
 		r.log.Warn("not ready: redis", "err", err)
 		return "redis not answering"
+	}
+	if r.intake != nil {
+		if err := r.intake(); err != nil {
+			r.log.Warn("not ready: updates", "err", err)
+			return "updates cannot be fetched from Telegram"
+		}
 	}
 	pending, err := migrations.Pending(ctx, r.db.DB)
 	if err != nil {
@@ -79,7 +94,8 @@ func (r readiness) check(ctx context.Context) string {
 }
 
 // routes is every HTTP endpoint in one place. webhook may be nil (long
-// polling); otherwise it is served at exactly hookPath.
+// polling, hookPath then unused); otherwise it is served at exactly
+// hookPath.
 func routes(ready readiness, reg *prometheus.Registry, hookPath string, webhook http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
@@ -282,6 +283,54 @@ func TestServeRefusesABadWebhookSetting(t *testing.T) {
 			m := &Main{Getenv: env(vars), Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: &stderr}
 			if code := m.Run(context.Background(), []string{"serve"}); code != 1 || !strings.Contains(stderr.String(), tc.want) {
 				t.Errorf("serve = %d, %q; want 1 and %q", code, stderr.String(), tc.want)
+			}
+		})
+	}
+}
+
+// /readyz answers well inside Kubernetes' default probe timeout (1 s) when
+// Redis is gone without a word (a dead link: connections open, nothing
+// answers), and is 503 with the reason while updates cannot be fetched.
+func TestReadyzAnswersInTimeAndSaysWhyNotReady(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	good, _ := redistest.New(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() { // accepts, reads, never answers
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go io.Copy(io.Discard, c)
+		}
+	}()
+	silent := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), MaxRetries: -1, ContextTimeoutEnabled: true})
+	defer silent.Close()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	fetching := func() error { return errors.New("getUpdates: Conflict") }
+	for _, tc := range []struct {
+		name   string
+		ready  readiness
+		status int
+		body   string
+	}{
+		{"Redis silent", readiness{db: db, rdb: silent, log: log}, 503, "not ready: redis not answering\n"},
+		{"updates not fetched", readiness{db: db, rdb: good, intake: fetching, log: log}, 503, "not ready: updates cannot be fetched from Telegram\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := httptest.NewServer(routes(tc.ready, prometheus.NewRegistry(), "", nil))
+			defer s.Close()
+			start := time.Now()
+			if code, body := get(t, s.URL+"/readyz"); code != tc.status || body != tc.body {
+				t.Errorf("/readyz = %d %q, want %d %q", code, body, tc.status, tc.body)
+			}
+			if d := time.Since(start); d > 700*time.Millisecond {
+				t.Errorf("/readyz took %v, want well inside 1 s", d)
 			}
 		})
 	}

@@ -15,10 +15,14 @@ import (
 
 	"villagebot/bot"
 	"villagebot/catalog"
+	"villagebot/internal/app"
+	"villagebot/internal/delivery"
+	"villagebot/internal/telegram"
 	"villagebot/orders"
 )
 
-// Shutdown budget: SPEC §4 wants the process gone within 10 s of a signal.
+// Shutdown budget: the process is gone within 10 s of a signal (README,
+// "Operations").
 const (
 	// httpGrace bounds the requests in progress when the listener stops;
 	// webhook requests are answered in well under a second.
@@ -39,7 +43,6 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.StringVar(&m.config.APIURL, "api-url", m.config.APIURL, "Bot API base URL (TELEGRAM_API_URL)")
 	fs.StringVar(&m.config.WebhookURL, "webhook-url", m.config.WebhookURL, "receive updates by webhook at this URL; empty: long polling (WEBHOOK_URL)")
 	fs.StringVar(&m.config.ListenAddr, "listen-addr", m.config.ListenAddr, "HTTP listener for the webhook, /healthz, /readyz and /metrics (LISTEN_ADDR)")
-	fs.StringVar(&m.config.ConsoleAddr, "console-addr", m.config.ConsoleAddr, "where the staff console listens; empty: no console (CONSOLE_ADDR)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -57,94 +60,103 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	intake := intakePoll
+	intake := app.Poll
 	if webhook {
-		intake = intakeWebhook
+		intake = app.Webhook
 	}
-	app, err := m.openApp(ctx, m.config.APIURL, m.config.Token, intake)
+	bp, err := m.openApp(ctx, m.config.APIURL, m.config.Token, intake)
 	if err != nil {
 		return err
 	}
-	defer app.Close()
-	if err := app.Bot.SetCommands(ctx); err != nil {
+	defer bp.Close()
+	if err := bp.Bot.SetCommands(ctx); err != nil {
 		m.log.Warn("command menus not set", "err", err)
 	}
-
-	ready := readiness{db: app.DB, rdb: app.Redis, log: m.log.With(slog.String("component", "http"))}
-	handler := routes(ready, app.Registry, "", nil)
-	if webhook {
-		handler = routes(ready, app.Registry, hookPath, app.Bot.WebhookHandler(m.config.WebhookSecret))
-	}
-	hs, err := startHTTP(m.config.ListenAddr, handler, m.log)
+	ready := readiness{db: bp.DB, rdb: bp.Redis, intake: bp.Ready, log: m.log.With(slog.String("component", "http"))}
+	hs, err := startHTTP(m.config.ListenAddr, routes(ready, bp.Registry, hookPath, bp.WebhookHandler()), m.log)
 	if err != nil {
 		return err
 	}
-	cs, err := m.startConsole(app)
+	cs, err := m.startConsole(bp)
 	if err != nil {
 		hs.Shutdown(httpGrace)
 		return err
 	}
 	defer cs.stop()
-	mode := "long polling"
-	if webhook {
-		mode = "webhook"
-		if err := app.Bot.SetWebhook(ctx, m.config.WebhookURL, m.config.WebhookSecret, 0); err != nil {
-			hs.Shutdown(httpGrace)
-			return fmt.Errorf("registering the webhook: %w", err)
-		}
-		u, _ := url.Parse(m.config.WebhookURL)
-		m.log.Info("webhook registered", "host", u.Host) // the path may hold secrets
+	if err := m.startIntake(ctx, bp, webhook); err != nil {
+		hs.Shutdown(httpGrace)
+		return err
 	}
-	m.log.Info("serving", "bot", app.Bot.Username(), "mode", mode, "listen", hs.Addr())
+	m.log.Info("serving", "bot", bp.Bot.Username(), "mode", modeName(webhook), "listen", hs.Addr())
+	return m.runUntilSignal(ctx, bp, hs, webhook)
+}
 
+func modeName(webhook bool) string {
+	if webhook {
+		return "webhook"
+	}
+	return "long polling"
+}
+
+// startIntake registers the webhook, or removes one a deployment before
+// left when polling (README, "Switching modes").
+func (m *Main) startIntake(ctx context.Context, bp *proc, webhook bool) error {
+	if !webhook {
+		return bp.Start(ctx)
+	}
+	if err := bp.Client.SetWebhook(ctx, m.config.WebhookURL, m.config.WebhookSecret, 0); err != nil {
+		return fmt.Errorf("registering the webhook: %w", err)
+	}
+	u, _ := url.Parse(m.config.WebhookURL)
+	m.log.Info("webhook registered", "host", u.Host) // the path may hold secrets
+	return nil
+}
+
+// runUntilSignal runs the bot until ctx ends (a signal), the listener
+// fails or the bot stops, then shuts down in the order of the mode.
+func (m *Main) runUntilSignal(ctx context.Context, bp *proc, hs *httpServer, webhook bool) error {
 	// The bot runs on past the signal, until the shutdown below stops it
 	// in its turn.
 	botCtx, stopBot := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBot()
 	botDone := make(chan error, 1)
-	go func() {
-		if webhook {
-			botDone <- app.Bot.RunWebhook(botCtx, shutdownGrace)
-		} else {
-			botDone <- app.Bot.Run(botCtx, shutdownGrace)
-		}
-	}()
+	go func() { botDone <- bp.Run(botCtx) }()
 	var runErr error
 	botEnded := false
 	select {
 	case <-ctx.Done():
 	case runErr = <-hs.failed:
-	case runErr = <-cs.failedCh():
 	case runErr = <-botDone:
 		botEnded = true
 	}
-	m.log.Info("shutting down", "mode", mode)
+	m.log.Info("shutting down", "mode", modeName(webhook))
 	stopBotAndWait := func() {
 		stopBot()
 		if !botEnded {
 			runErr = errors.Join(runErr, <-botDone)
 		}
 	}
+	stopHTTP := func() {
+		if err := hs.Shutdown(httpGrace); err != nil {
+			m.log.Warn("http shutdown", "err", err)
+		}
+	}
 	if webhook {
 		// Stop taking updates first: Telegram's requests in progress
 		// are answered, later ones go to the other processes or wait.
-		if err := hs.Shutdown(httpGrace); err != nil {
-			m.log.Warn("http shutdown", "err", err)
-		}
+		stopHTTP()
 		stopBotAndWait()
 	} else {
 		stopBotAndWait()
-		if err := hs.Shutdown(httpGrace); err != nil {
-			m.log.Warn("http shutdown", "err", err)
-		}
+		stopHTTP()
 	}
 	m.log.Info("stopped")
 	return runErr
 }
 
-// app is a running bot with what it stands on.
-type app struct {
-	Bot      *bot.Bot
+// proc is a running bot process with what it stands on.
+type proc struct {
+	*app.Process
 	Catalog  *catalog.Store
 	Orders   *orders.Store
 	DB       *sqlx.DB
@@ -153,34 +165,23 @@ type app struct {
 	close    []func() error
 }
 
-func (a *app) Close() {
+func (a *proc) Close() {
 	for i := len(a.close) - 1; i >= 0; i-- {
 		a.close[i]()
 	}
 }
 
 // open connects to PostgreSQL (migrating it), Redis and the Bot API at
-// apiURL, and builds the bot for one process.
-func (m *Main) open(ctx context.Context, apiURL, token string) (*app, error) {
-	return m.openApp(ctx, apiURL, token, intakePlayground)
+// apiURL, and builds the bot for one process polling the playground's
+// in-memory Telegram, whose update ids start anew with each run: nothing
+// is journaled.
+func (m *Main) open(ctx context.Context, apiURL, token string) (*proc, error) {
+	return m.openApp(ctx, apiURL, token, app.PollBare)
 }
 
-// How a bot process takes updates in.
-const (
-	// intakePlayground polls the playground's own in-memory Telegram,
-	// whose update ids start anew with each run: nothing is journaled.
-	intakePlayground = "playground"
-	// intakePoll polls Telegram, journaling fetched updates in Redis
-	// (see bot/journal.go).
-	intakePoll = "poll"
-	// intakeWebhook takes webhook requests; the processes share chats'
-	// locks and queues through Redis.
-	intakeWebhook = "webhook"
-)
-
 // openApp is open, for the given intake.
-func (m *Main) openApp(ctx context.Context, apiURL, token, intake string) (*app, error) {
-	a := &app{Registry: prometheus.NewRegistry()}
+func (m *Main) openApp(ctx context.Context, apiURL, token string, intake app.Intake) (*proc, error) {
+	a := &proc{Registry: prometheus.NewRegistry()}
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	db, version, err := m.openDB(ctx)
 	if err != nil {
@@ -196,61 +197,58 @@ func (m *Main) openApp(ctx context.Context, apiURL, token, intake string) (*app,
 	}
 	a.Redis = rdb
 	a.close = append(a.close, rdb.Close)
+	opts, err := m.processOptions(a, db, intake)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Process, err = app.Open(ctx, app.Config{
+		APIURL: apiURL, Token: token, Limits: telegram.Limits{PerSecond: m.config.Rate},
+		Redis: rdb, RedisPrefix: m.config.RedisPrefix, Log: m.log, Registry: a.Registry,
+	}, opts)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// processOptions are the parts of a bot process serve runs.
+func (m *Main) processOptions(a *proc, db *sqlx.DB, intake app.Intake) (app.Options, error) {
 	msgs, err := bot.LoadMessages(m.config.DefaultLanguage)
 	if err != nil {
-		a.Close()
-		return nil, err
-	}
-	rate, _ := m.config.sendRate()
-	tgOpts := []bot.TelegramOption{bot.WithLimits(bot.Limits{PerSecond: rate})}
-	if intake == intakeWebhook {
-		// Replicas share one token: they share its global pace too.
-		tgOpts = append(tgOpts, bot.WithSharedPace(bot.NewRedisPace(rdb, "")))
-	}
-	tg, err := bot.NewTelegram(ctx, apiURL, token, m.log, tgOpts...)
-	if err != nil {
-		a.Close()
-		return nil, err
+		return app.Options{}, err
 	}
 	store := orders.NewStore(db)
-	store.LowStock, _ = m.config.lowStock()
-	hold, _ := m.config.hold()
+	store.LowStock = m.config.LowStockN
+	hold := m.config.Hold
 	if hold == 0 {
 		hold = -1 // bot.Options: negative never expires
 	}
-	remind, _ := m.config.remind()
+	remind := m.config.Remind
 	if remind == 0 {
 		remind = -1 // bot.Options: negative never reminds
 	}
 	a.Catalog, a.Orders = catalog.NewStore(db), store
-	opts := bot.Options{
-		Telegram:       tg,
-		Catalog:        a.Catalog,
-		Orders:         store,
-		Location:       m.config.Location(),
-		Hold:           hold,
-		Remind:         remind,
-		Sessions:       bot.NewRedisSessions(rdb, ""),
-		Messages:       msgs,
-		Log:            m.log.With(slog.String("component", "bot")),
-		Metrics:        bot.NewMetrics(a.Registry),
-		HandlerTimeout: handlerTimeout,
-	}
+	var cons *bot.Console
 	if u := m.config.consoleURL(); u != "" {
-		opts.Console = &bot.Console{URL: u, Links: a.Catalog}
+		cons = &bot.Console{URL: u, Links: a.Catalog}
 	}
-	switch intake {
-	case intakeWebhook:
-		locks := bot.NewRedisChatLocker(rdb, "", chatLockTTL)
-		opts.Locker, opts.Queue = locks, bot.NewRedisChatQueue(locks)
-	case intakePoll:
-		opts.Journal = bot.NewRedisUpdateJournal(rdb, "")
-	}
-	b, err := bot.New(opts)
-	if err != nil {
-		a.Close()
-		return nil, err
-	}
-	a.Bot = b
-	return a, nil
+	return app.Options{
+		Bot: bot.Options{
+			Catalog:        a.Catalog,
+			Orders:         store,
+			Location:       m.config.Location(),
+			Hold:           hold,
+			Remind:         remind,
+			Console:        cons,
+			Messages:       msgs,
+			Log:            m.log.With(slog.String("component", "bot")),
+			HandlerTimeout: handlerTimeout,
+		},
+		Delivery:    delivery.Options{Drain: shutdownGrace},
+		Intake:      intake,
+		Secret:      m.config.WebhookSecret,
+		ChatLockTTL: chatLockTTL,
+	}, nil
 }

@@ -27,7 +27,11 @@ import (
 
 	"villagebot/bot"
 	"villagebot/catalog"
+	"villagebot/internal/app"
+	"villagebot/internal/delivery"
 	"villagebot/internal/pg"
+	"villagebot/internal/redisstore"
+	"villagebot/internal/telegram"
 	"villagebot/orders"
 )
 
@@ -257,7 +261,7 @@ func writeHeapProfile(path string) error {
 // and queue in Redis, as serve does when WEBHOOK_URL is set.
 //
 // One thing differs: the outbound limiter is lifted. With Telegram's own
-// limits (bot.DefaultLimits: 30 messages a second in all, 1 a second to a
+// limits (telegram.DefaultLimits: 30 messages a second in all, 1 a second to a
 // chat after a burst of 3) every run would measure those, about 30
 // updates a second; the in-memory Telegram enforces no flood control, so
 // the limiter stays in the path (its cost is measured) but never waits.
@@ -272,64 +276,61 @@ func serveVillagebot(ctx context.Context, spec botSpec, log *slog.Logger, ready 
 	if err != nil {
 		return fail(err)
 	}
-	bot.TuneRedis(opt, spec.Workers) // as serve does
+	redisstore.Tune(opt, spec.Workers) // as serve does
 	rdb := redis.NewClient(opt)
 	defer rdb.Close()
 	msgs, err := bot.LoadMessages("en")
 	if err != nil {
 		return fail(err)
 	}
-	tg, err := bot.NewTelegram(ctx, spec.APIURL, spec.Token, log, bot.WithLimits(unlimited))
-	if err != nil {
-		return fail(err)
-	}
-	opts := bot.Options{
-		Telegram: tg,
-		Catalog:  catalog.NewStore(db),
-		Orders:   orders.NewStore(db),
-		Sessions: bot.NewRedisSessions(rdb, spec.Prefix),
-		Messages: msgs,
-		Log:      log,
-		Metrics:  bot.NewMetrics(prometheus.NewRegistry()),
-		Workers:  spec.Workers,
-	}
+	intake := app.Poll // as serve polls, journaled
 	if spec.Webhook {
-		locks := bot.NewRedisChatLocker(rdb, spec.Prefix, 0)
-		opts.Locker, opts.Queue = locks, bot.NewRedisChatQueue(locks)
-	} else {
-		opts.Journal = bot.NewRedisUpdateJournal(rdb, spec.Prefix) // as serve polls
+		intake = app.Webhook
 	}
-	b, err := bot.New(opts)
+	secret := randomHex(16)
+	p, err := app.Open(ctx, app.Config{
+		APIURL: spec.APIURL, Token: spec.Token, Limits: unlimited,
+		Redis: rdb, RedisPrefix: spec.Prefix, Log: log, Registry: prometheus.NewRegistry(),
+	}, app.Options{
+		Bot: bot.Options{
+			Catalog:  catalog.NewStore(db),
+			Orders:   orders.NewStore(db),
+			Messages: msgs,
+			Log:      log,
+		},
+		Delivery: delivery.Options{Workers: spec.Workers, Drain: 8 * time.Second},
+		Intake:   intake,
+		Secret:   secret,
+	})
 	if err != nil {
 		return fail(err)
 	}
 	if spec.Webhook {
-		return serveWebhook(ctx, b, ready)
+		return serveWebhook(ctx, p, secret, ready)
 	}
 	ready <- nil
-	return b.Run(ctx, 8*time.Second)
+	return p.Run(ctx)
 }
 
 // serveWebhook takes updates in over HTTP on 127.0.0.1, registers that
 // as the webhook, and runs until ctx ends; then it stops the listener
 // first and the bot after, as serve does.
-func serveWebhook(ctx context.Context, b *bot.Bot, ready chan<- error) error {
+func serveWebhook(ctx context.Context, p *app.Process, secret string, ready chan<- error) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		ready <- err
 		return err
 	}
-	secret := randomHex(16)
-	hs := &http.Server{Handler: b.WebhookHandler(secret), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: p.WebhookHandler(), ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
-	if err := b.SetWebhook(ctx, "http://"+ln.Addr().String()+"/telegram", secret, 0); err != nil {
+	if err := p.Client.SetWebhook(ctx, "http://"+ln.Addr().String()+"/telegram", secret, 0); err != nil {
 		hs.Close()
 		ready <- err
 		return err
 	}
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan error, 1)
-	go func() { done <- b.RunWebhook(runCtx, 8*time.Second) }()
+	go func() { done <- p.Run(runCtx) }()
 	ready <- nil
 	<-ctx.Done()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -340,7 +341,7 @@ func serveWebhook(ctx context.Context, b *bot.Bot, ready chan<- error) error {
 }
 
 // unlimited are outbound limits the load never reaches.
-var unlimited = bot.Limits{
+var unlimited = telegram.Limits{
 	PerSecond: 1e9, Burst: 1e9,
 	ChatPerSecond: 1e9, ChatBurst: 1e9,
 	GroupPerMinute: 1e9, GroupBurst: 1e9,

@@ -13,12 +13,15 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/redis/go-redis/v9"
 
 	"villagebot/bot"
 	"villagebot/bot/telegramtest"
 	"villagebot/catalog"
+	"villagebot/internal/app"
+	"villagebot/internal/delivery"
+	"villagebot/internal/redisstore"
 	"villagebot/internal/redistest"
+	"villagebot/internal/telegram"
 )
 
 // The console's journeys in a real browser: Debian's Chromium, headless,
@@ -147,25 +150,26 @@ func runBot(t *testing.T, e *env) *telegramtest.Server {
 	srv := telegramtest.NewServer()
 	t.Cleanup(srv.Close)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	limits := bot.Limits{PerSecond: 100_000, Burst: 100_000, ChatPerSecond: 100_000, ChatBurst: 100_000, GroupPerMinute: 1_000_000, GroupBurst: 100_000}
-	tg, err := bot.NewTelegram(ctx, srv.URL(), srv.Token(), log, bot.WithLimits(limits))
+	limits := telegram.Limits{PerSecond: 100_000, Burst: 100_000, ChatPerSecond: 100_000, ChatBurst: 100_000, GroupPerMinute: 1_000_000, GroupBurst: 100_000}
+	tg, err := telegram.New(ctx, srv.URL(), srv.Token(), log, telegram.WithLimits(limits))
 	if err != nil {
 		t.Fatal(err)
 	}
 	msgs, _ := bot.LoadMessages("en")
-	var rdb *redis.Client
-	var prefix string
-	rdb, prefix = redistest.New(t)
-	b, err := bot.New(bot.Options{
-		Telegram: tg, Catalog: e.catalog, Orders: e.orders, Sessions: bot.NewRedisSessions(rdb, prefix),
-		Journal: bot.NewRedisUpdateJournal(rdb, prefix), Messages: msgs, Log: log, PollTimeout: time.Second,
+	rdb, prefix := redistest.New(t)
+	p, err := app.Build(tg, app.Options{
+		Bot:         bot.Options{Catalog: e.catalog, Orders: e.orders, Messages: msgs, Log: log},
+		Delivery:    delivery.Options{Drain: 5 * time.Second},
+		Store:       redisstore.New(rdb, prefix),
+		Intake:      app.Poll,
+		PollTimeout: time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- b.Run(runCtx, 5*time.Second) }()
+	go func() { done <- p.Run(runCtx) }()
 	t.Cleanup(func() {
 		stop()
 		<-done

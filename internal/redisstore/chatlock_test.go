@@ -1,4 +1,4 @@
-package bot_test
+package redisstore_test
 
 import (
 	"context"
@@ -14,13 +14,14 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/redis/go-redis/v9"
 
-	"villagebot/bot"
+	"villagebot/internal/delivery"
+	"villagebot/internal/redisstore"
 	"villagebot/internal/redistest"
 )
 
 var (
-	_ bot.ChatLocker = (*bot.RedisChatLocker)(nil)
-	_ bot.ChatQueue  = (*bot.RedisChatQueue)(nil)
+	_ delivery.ChatLocker = (*redisstore.ChatLocker)(nil)
+	_ delivery.ChatQueue  = (*redisstore.ChatQueue)(nil)
 )
 
 // newRedis is one more client of the test's Redis, as another process
@@ -45,7 +46,7 @@ func TestChatLockerExcludes(t *testing.T) {
 	var inside, overlaps, entries atomic.Int32
 	var wg sync.WaitGroup
 	for range processes {
-		l := bot.NewRedisChatLocker(newRedis(t), prefix, 10*time.Second)
+		l := redisstore.New(newRedis(t), prefix).ChatLocker(10 * time.Second)
 		wg.Go(func() {
 			for range rounds {
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -68,7 +69,7 @@ func TestChatLockerExcludes(t *testing.T) {
 		})
 	}
 	// Another chat's lock is free meanwhile.
-	other := bot.NewRedisChatLocker(newRedis(t), prefix, 10*time.Second)
+	other := redisstore.New(newRedis(t), prefix).ChatLocker(10 * time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	unlock, err := other.Lock(ctx, 43)
@@ -92,8 +93,8 @@ func TestChatLockerExpiryAndOwnership(t *testing.T) {
 	t.Parallel()
 	rdb, prefix := redistest.New(t)
 	ctx := context.Background()
-	dead := bot.NewRedisChatLocker(newRedis(t), prefix, 300*time.Millisecond)
-	alive := bot.NewRedisChatLocker(newRedis(t), prefix, 10*time.Second)
+	dead := redisstore.New(newRedis(t), prefix).ChatLocker(300 * time.Millisecond)
+	alive := redisstore.New(newRedis(t), prefix).ChatLocker(10 * time.Second)
 
 	unlockDead, err := dead.Lock(ctx, 7)
 	if err != nil {
@@ -149,7 +150,7 @@ func TestChatLockerGivesBackALockWhoseAnswerWasLost(t *testing.T) {
 	defer cancel()
 	lossy := newRedis(t)
 	lossy.AddHook(loseSetAnswer{cancel})
-	l := bot.NewRedisChatLocker(lossy, prefix, time.Hour)
+	l := redisstore.New(lossy, prefix).ChatLocker(time.Hour)
 	if _, err := l.Lock(ctx, 9); err == nil {
 		t.Fatal("Lock succeeded though its answer was lost")
 	}
@@ -200,7 +201,7 @@ func TestChatQueue(t *testing.T) {
 	rdb, prefix := redistest.New(t)
 	ctx := context.Background()
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	q := bot.NewRedisChatQueue(bot.NewRedisChatLocker(rdb, prefix, 0))
+	q := redisstore.NewChatQueue(redisstore.New(rdb, prefix).ChatLocker(0))
 	q.MaxPerChat = 3
 	q.StaleAfter = 10 * time.Second
 	q.Now = func() time.Time { return now }
@@ -210,7 +211,7 @@ func TestChatQueue(t *testing.T) {
 			t.Fatalf("Push(%d): %v", id, err)
 		}
 	}
-	if err := q.Push(ctx, 5, 13, update(13, 5, "x")); !errors.Is(err, bot.ErrBacklog) {
+	if err := q.Push(ctx, 5, 13, update(13, 5, "x")); !errors.Is(err, delivery.ErrBacklog) {
 		t.Errorf("Push past MaxPerChat = %v, want ErrBacklog", err)
 	}
 	// A copy need not be byte for byte the original: its update_id tells.
@@ -300,8 +301,8 @@ func TestChatQueueTakeHoldsTheChatLock(t *testing.T) {
 	t.Parallel()
 	rdb, prefix := redistest.New(t)
 	ctx := context.Background()
-	locks := bot.NewRedisChatLocker(rdb, prefix, 10*time.Second)
-	q := bot.NewRedisChatQueue(bot.NewRedisChatLocker(newRedis(t), prefix, 10*time.Second))
+	locks := redisstore.New(rdb, prefix).ChatLocker(10 * time.Second)
+	q := redisstore.NewChatQueue(redisstore.New(newRedis(t), prefix).ChatLocker(10 * time.Second))
 	short := func() context.Context {
 		ctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 		t.Cleanup(cancel)
@@ -334,7 +335,7 @@ func TestChatQueueTakeHoldsTheChatLock(t *testing.T) {
 	unlock()
 
 	// Held by a Lock, here one that runs out: Take waits for it.
-	dying := bot.NewRedisChatLocker(newRedis(t), prefix, 300*time.Millisecond)
+	dying := redisstore.New(newRedis(t), prefix).ChatLocker(300 * time.Millisecond)
 	if _, err := dying.Lock(short(), 8); err != nil {
 		t.Fatal(err)
 	}
@@ -370,8 +371,8 @@ func TestChatQueueReleaseFreesOnlyItsOwnLock(t *testing.T) {
 	t.Parallel()
 	rdb, prefix := redistest.New(t)
 	ctx := context.Background()
-	slow := bot.NewRedisChatQueue(bot.NewRedisChatLocker(newRedis(t), prefix, 200*time.Millisecond))
-	next := bot.NewRedisChatQueue(bot.NewRedisChatLocker(newRedis(t), prefix, 10*time.Second))
+	slow := redisstore.NewChatQueue(redisstore.New(newRedis(t), prefix).ChatLocker(200 * time.Millisecond))
+	next := redisstore.NewChatQueue(redisstore.New(newRedis(t), prefix).ChatLocker(10 * time.Second))
 	for id := range 2 {
 		if err := slow.Push(ctx, 4, id+1, update(id+1, 4, "x")); err != nil {
 			t.Fatal(err)
@@ -412,7 +413,7 @@ func TestChatQueueDropsWhatItCannotRead(t *testing.T) {
 	t.Parallel()
 	rdb, prefix := redistest.New(t)
 	ctx := context.Background()
-	q := bot.NewRedisChatQueue(bot.NewRedisChatLocker(rdb, prefix, 0))
+	q := redisstore.NewChatQueue(redisstore.New(rdb, prefix).ChatLocker(0))
 	if err := q.Push(ctx, 3, 1, []byte("not json")); err != nil {
 		t.Fatal(err)
 	}
@@ -432,5 +433,25 @@ func TestChatQueueDropsWhatItCannotRead(t *testing.T) {
 	}
 	if tk, ok, err := q.Take(ctx, 3); err != nil || !ok || tk.Update.UpdateID != 4 {
 		t.Fatalf("Take after the bad ones = %v, %v, %v", tk.Update.UpdateID, ok, err)
+	}
+}
+
+// wait is how long a test waits for something to happen.
+const wait = 10 * time.Second
+
+// waitFor waits until cond holds, checking it often, or fails t at the
+// deadline.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("gave up waiting for %s", what)
+		case <-tick.C:
+		}
 	}
 }

@@ -1,6 +1,7 @@
-package bot
+package redisstore
 
 import (
+	"cmp"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -26,13 +27,16 @@ const (
 	redisPoolTimeout = time.Second
 )
 
-// TuneRedis sets opt up for a bot process with this many workers (0:
-// Options' default): context timeouts on every call, and a pool sized as
-// above, unless opt sets its size or wait itself.
-func TuneRedis(opt *redis.Options, workers int) {
+// defaultWorkers is delivery's default Options.Workers.
+const defaultWorkers = 16
+
+// Tune sets opt up for a bot process with this many workers (0: the
+// default of delivery.Options): context timeouts on every call, and a
+// pool sized as above, unless opt sets its size or wait itself.
+func Tune(opt *redis.Options, workers int) {
 	opt.ContextTimeoutEnabled = true
 	if opt.PoolSize == 0 {
-		opt.PoolSize = max(minRedisPool, 2*cmp(workers, defaultWorkers)+redisForWebhook+redisForBackground)
+		opt.PoolSize = max(minRedisPool, 2*cmp.Or(workers, defaultWorkers)+redisForWebhook+redisForBackground)
 	}
 	if opt.PoolTimeout == 0 {
 		opt.PoolTimeout = redisPoolTimeout

@@ -1,8 +1,9 @@
-package bot
+package delivery
 
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -12,10 +13,16 @@ import (
 // dispatcher runs updates on a bounded pool of workers: the updates of one
 // chat one after another, in the order they came, and different chats in
 // parallel. At most maxPending updates wait at once; Dispatch blocks beyond
-// that, which slows the poller down instead of piling up memory.
+// that, which slows the source down instead of piling up memory. One chat
+// holds at most maxPerChat of them (maxPerGroup for a group): its excess is
+// dropped, so that a chat flooding the bot, whose answers Telegram paces
+// at one a second, never takes the room of the others.
 type dispatcher struct {
-	handle  func(ctx context.Context, u tgbotapi.Update)
+	handler Handler
 	metrics *Metrics
+	log     *slog.Logger
+
+	maxPerChat, maxPerGroup int
 
 	mu    sync.Mutex
 	chats map[int64]*chatQueue // chats with work queued or running
@@ -36,16 +43,21 @@ type chatQueue struct {
 	jobs []job
 }
 
-var errStopped = errors.New("dispatcher stopped")
+// ErrChatFull is an update dropped because its chat has too many waiting.
+var ErrChatFull = errors.New("too many updates of the chat waiting")
 
-func newDispatcher(workers, maxPending int, handle func(context.Context, tgbotapi.Update)) *dispatcher {
+func newDispatcher(o Options, h Handler) *dispatcher {
 	d := &dispatcher{
-		handle: handle,
-		chats:  map[int64]*chatQueue{},
-		ready:  make(chan int64, maxPending),
-		slots:  make(chan struct{}, maxPending),
+		handler:     h,
+		metrics:     o.Metrics,
+		log:         o.Log,
+		maxPerChat:  o.MaxPerChat,
+		maxPerGroup: o.MaxPerGroup,
+		chats:       map[int64]*chatQueue{},
+		ready:       make(chan int64, o.MaxPending),
+		slots:       make(chan struct{}, o.MaxPending),
 	}
-	for range workers {
+	for range o.Workers {
 		go d.work()
 	}
 	return d
@@ -53,22 +65,32 @@ func newDispatcher(workers, maxPending int, handle func(context.Context, tgbotap
 
 // Dispatch queues u behind the earlier updates of its chat; handleCtx is
 // the context the handler gets, done is called once it has run. It waits
-// for room while the pool is full, until ctx ends.
+// for room while the pool is full, until ctx ends. An update whose chat
+// has its fill waiting is dropped at once, logged and counted, with
+// ErrChatFull; done is not called.
 func (d *dispatcher) Dispatch(ctx, handleCtx context.Context, u tgbotapi.Update, done func()) error {
+	key := chatKey(u)
+	if d.full(key) {
+		return d.drop(u, key)
+	}
 	select {
 	case d.slots <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	key := chatKey(u)
 	d.mu.Lock()
 	if d.stopped {
 		d.mu.Unlock()
 		<-d.slots
 		return errStopped
 	}
-	d.wg.Add(1)
 	q, busy := d.chats[key]
+	if busy && len(q.jobs) >= d.bound(key) { // filled while waiting for a slot
+		d.mu.Unlock()
+		<-d.slots
+		return d.drop(u, key)
+	}
+	d.wg.Add(1)
 	if !busy {
 		q = &chatQueue{}
 		d.chats[key] = q
@@ -80,6 +102,28 @@ func (d *dispatcher) Dispatch(ctx, handleCtx context.Context, u tgbotapi.Update,
 		d.ready <- key
 	}
 	return nil
+}
+
+// bound is how many updates of chat may wait.
+func (d *dispatcher) bound(chat int64) int {
+	if chat < 0 {
+		return d.maxPerGroup
+	}
+	return d.maxPerChat
+}
+
+// full reports whether chat has its fill of updates waiting.
+func (d *dispatcher) full(chat int64) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	q := d.chats[chat]
+	return q != nil && len(q.jobs) >= d.bound(chat)
+}
+
+func (d *dispatcher) drop(u tgbotapi.Update, chat int64) error {
+	d.log.Warn("update dropped: its chat has too many waiting", "update_id", u.UpdateID, "chat_id", chat, "limit", d.bound(chat))
+	d.metrics.dropped(chat)
+	return ErrChatFull
 }
 
 // work runs one chat's queue at a time until it is empty.
@@ -99,7 +143,7 @@ func (d *dispatcher) work() {
 			d.mu.Unlock()
 
 			d.metrics.queue("updates", -1)
-			d.handle(j.ctx, j.u)
+			d.handler.HandleUpdate(j.ctx, j.u)
 			if j.done != nil {
 				j.done()
 			}
@@ -125,24 +169,12 @@ func (d *dispatcher) stop() {
 func (d *dispatcher) Wait(timeout time.Duration) bool {
 	ch := make(chan struct{})
 	go func() { d.wg.Wait(); close(ch) }()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
 	select {
 	case <-ch:
 		return true
-	case <-time.After(timeout):
+	case <-t.C:
 		return false
 	}
-}
-
-// chatKey is the chat an update belongs to (the user for updates without
-// a chat), so that one person's updates never race each other.
-func chatKey(u tgbotapi.Update) int64 {
-	switch {
-	case u.Message != nil && u.Message.Chat != nil:
-		return u.Message.Chat.ID
-	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && u.CallbackQuery.Message.Chat != nil:
-		return u.CallbackQuery.Message.Chat.ID
-	case u.CallbackQuery != nil && u.CallbackQuery.From != nil:
-		return u.CallbackQuery.From.ID
-	}
-	return 0
 }

@@ -1,4 +1,4 @@
-package bot_test
+package redisstore_test
 
 import (
 	"testing"
@@ -6,7 +6,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"villagebot/bot"
+	"villagebot/internal/redisstore"
 )
 
 // A bot process's Redis pool has room for both sets of workers, the
@@ -15,12 +15,12 @@ import (
 func TestTuneRedis(t *testing.T) {
 	t.Parallel()
 	opt := &redis.Options{}
-	bot.TuneRedis(opt, 50)
+	redisstore.Tune(opt, 50)
 	if opt.PoolSize != 2*50+40+4 || opt.PoolTimeout != time.Second || !opt.ContextTimeoutEnabled {
 		t.Errorf("for 50 workers: pool %d, wait %v, context timeouts %v", opt.PoolSize, opt.PoolTimeout, opt.ContextTimeoutEnabled)
 	}
 	opt = &redis.Options{}
-	bot.TuneRedis(opt, 0)
+	redisstore.Tune(opt, 0)
 	if opt.PoolSize != 2*16+40+4 {
 		t.Errorf("for the default workers: pool %d, want %d", opt.PoolSize, 2*16+40+4)
 	}
@@ -28,7 +28,7 @@ func TestTuneRedis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bot.TuneRedis(set, 16)
+	redisstore.Tune(set, 16)
 	if set.PoolSize != 7 || set.PoolTimeout != 3*time.Second {
 		t.Errorf("the URL's pool %d and wait %v were not kept", set.PoolSize, set.PoolTimeout)
 	}

@@ -1,18 +1,17 @@
-package bot
+package telegram
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
 	"sync"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // The outbound limiter keeps the bot inside Telegram's flood control
-// (SPEC §8) so that a 429 is rare, and holds a chat back — or every send —
+// (README, "Limits") so that a 429 is rare, and holds a chat back — or every send —
 // for as long as Telegram asks when one comes all the same.
 //
 // What counts: a call that puts or changes a message in a chat — every
@@ -54,7 +53,7 @@ import (
 // seconds (burst × interval), however many chats it has.
 
 // Limits are how fast the bot writes to Telegram. Zero fields take the
-// defaults of SPEC §8.
+// defaults (DefaultLimits).
 type Limits struct {
 	// PerSecond is the counted calls a second to all chats together;
 	// default 30.
@@ -79,7 +78,7 @@ type Limits struct {
 	MaxWait time.Duration
 }
 
-// DefaultLimits are Telegram's limits (SPEC §8).
+// DefaultLimits are Telegram's limits (README, "Limits").
 func DefaultLimits() Limits {
 	return Limits{
 		PerSecond:      30,
@@ -95,13 +94,13 @@ func DefaultLimits() Limits {
 // withDefaults fills the zero fields.
 func (l Limits) withDefaults() Limits {
 	d := DefaultLimits()
-	l.PerSecond = cmp(l.PerSecond, d.PerSecond)
-	l.Burst = cmp(l.Burst, d.Burst)
-	l.ChatPerSecond = cmp(l.ChatPerSecond, d.ChatPerSecond)
-	l.ChatBurst = cmp(l.ChatBurst, d.ChatBurst)
-	l.GroupPerMinute = cmp(l.GroupPerMinute, d.GroupPerMinute)
-	l.GroupBurst = cmp(l.GroupBurst, d.GroupBurst)
-	l.MaxWait = cmp(l.MaxWait, d.MaxWait)
+	l.PerSecond = cmp.Or(l.PerSecond, d.PerSecond)
+	l.Burst = cmp.Or(l.Burst, d.Burst)
+	l.ChatPerSecond = cmp.Or(l.ChatPerSecond, d.ChatPerSecond)
+	l.ChatBurst = cmp.Or(l.ChatBurst, d.ChatBurst)
+	l.GroupPerMinute = cmp.Or(l.GroupPerMinute, d.GroupPerMinute)
+	l.GroupBurst = cmp.Or(l.GroupBurst, d.GroupBurst)
+	l.MaxWait = cmp.Or(l.MaxWait, d.MaxWait)
 	return l
 }
 
@@ -201,17 +200,16 @@ type limiter struct {
 	global, private, group pace
 
 	// shared, when set, keeps the global bucket for every process of the
-	// bot; sharedFailed hears of it failing (l.mu is held).
+	// bot; sharedFailed hears of it failing, once until it answers again
+	// (l.mu is held).
 	shared       SharedPace
 	sharedFailed func(error)
 
-	mu              sync.Mutex
-	sharedDown      bool      // the shared bucket failed last time it was asked
-	sharedDownUntil time.Time // and is left alone until then
-	sharedProbing   bool      // a caller is asking it again
-	globalTAT       time.Time
-	hold            time.Time // every counted call waits until then
-	held            struct {  // the chat a 429 held last, and until when
+	mu            sync.Mutex
+	sharedFailing bool // the shared bucket failed last time it was asked
+	globalTAT     time.Time
+	hold          time.Time // every counted call waits until then
+	held          struct {  // the chat a 429 held last, and until when
 		chatID int64
 		until  time.Time
 	}
@@ -250,6 +248,17 @@ type permit struct {
 // wait waits until a counted call to chatID (0: none known) may go. since
 // is when the call was first tried, so that retries share one MaxWait.
 func (l *limiter) wait(ctx context.Context, chatID int64, since time.Time) (*permit, error) {
+	c, err := l.join(ctx, chatID, since)
+	if err != nil {
+		return nil, err
+	}
+	return l.await(ctx, c, chatID, since)
+}
+
+// join queues a call for chatID's turn and waits for it: it fails at once
+// when the call's turn would come past its bound. It returns the chat's
+// state (nil without a chat), its turn held.
+func (l *limiter) join(ctx context.Context, chatID int64, since time.Time) (*chatState, error) {
 	l.mu.Lock()
 	now := l.clock.now()
 	l.sweep(now)
@@ -265,17 +274,23 @@ func (l *limiter) wait(ctx context.Context, chatID int64, since time.Time) (*per
 		return nil, err
 	}
 	l.mu.Unlock()
-
-	if c != nil {
-		select {
-		case c.turn <- struct{}{}:
-		case <-ctx.Done():
-			l.mu.Lock()
-			l.leave(c, false)
-			l.mu.Unlock()
-			return nil, fmt.Errorf("chat %d: waiting for a turn to send: %w", chatID, ctx.Err())
-		}
+	if c == nil {
+		return nil, nil
 	}
+	select {
+	case c.turn <- struct{}{}:
+		return c, nil
+	case <-ctx.Done():
+		l.mu.Lock()
+		l.leave(c, false)
+		l.mu.Unlock()
+		return nil, fmt.Errorf("chat %d: waiting for a turn to send: %w", chatID, ctx.Err())
+	}
+}
+
+// await waits, the chat's turn held, for the chat's bucket and then the
+// bot's, and lets the call through.
+func (l *limiter) await(ctx context.Context, c *chatState, chatID int64, since time.Time) (*permit, error) {
 	fail := func(err error) (*permit, error) {
 		l.leave(c, true)
 		l.mu.Unlock()
@@ -330,40 +345,30 @@ func (l *limiter) wait(ctx context.Context, chatID int64, since time.Time) (*per
 // returns how long until it comes. l.mu is held; it is given up while the
 // shared bucket is asked.
 //
-// The shared bucket gets sharedWait to answer. When it fails, this
-// process keeps to its own bucket for sharedRest, then one caller asks
-// the shared one again while the others keep to their own. A pool of
-// connections too busy to lend one is not a failure: that call alone
-// keeps to the own bucket.
+// The shared bucket gets sharedWait to answer; when it fails, this call
+// keeps to the process's own bucket. Backing off a shared bucket that is
+// down is the bucket's business (internal/redisstore answers at once
+// while Redis is taken to be down).
 func (l *limiter) globalSlot(ctx context.Context, chatID int64, since, now time.Time) (time.Duration, error) {
-	if l.shared != nil && (!l.sharedDown || !now.Before(l.sharedDownUntil) && !l.sharedProbing) {
-		probe := l.sharedDown // this caller asks again for all
-		l.sharedProbing = probe
+	if l.shared != nil {
 		bound := l.bound(ctx, since, now)
 		l.mu.Unlock()
 		rctx, cancel := context.WithTimeout(ctx, sharedWait)
 		wait, ok, err := l.shared.Reserve(rctx, l.global.interval, l.global.slack, bound)
 		cancel()
 		l.mu.Lock()
-		if probe {
-			l.sharedProbing = false
-		}
 		switch {
 		case err == nil:
-			l.sharedDown = false
+			l.sharedFailing = false
 			if ok {
 				return wait, nil
 			}
 			return 0, &throttledError{chatID: chatID, wait: wait, bound: max(bound, 0)}
 		case ctx.Err() != nil:
 			return 0, fmt.Errorf("chat %d: waiting for a turn to send: %w", chatID, ctx.Err())
-		case errors.Is(err, redis.ErrPoolTimeout):
-		default:
-			now = l.clock.now()
-			if !l.sharedDown {
-				l.sharedFailed(err)
-			}
-			l.sharedDown, l.sharedDownUntil = true, now.Add(sharedRest)
+		case !l.sharedFailing:
+			l.sharedFailing = true
+			l.sharedFailed(err)
 		}
 		now = l.clock.now()
 	}
@@ -388,13 +393,8 @@ func (l *limiter) let(c *chatState, chatID int64, now time.Time) *permit {
 	return &permit{l: l, chatID: chatID, c: c, sent: now}
 }
 
-const (
-	// sharedWait bounds asking the shared bucket for a slot.
-	sharedWait = 200 * time.Millisecond
-	// sharedRest is how long the limiter keeps to its own global bucket
-	// after the shared one failed to answer.
-	sharedRest = 5 * time.Second
-)
+// sharedWait bounds asking the shared bucket for a slot.
+const sharedWait = 200 * time.Millisecond
 
 // done records the call's answer — retryAfter > 0 for a 429 — and gives
 // the chat's turn to the next call.

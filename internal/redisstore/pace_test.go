@@ -1,4 +1,4 @@
-package bot
+package redisstore_test
 
 import (
 	"context"
@@ -12,7 +12,9 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"villagebot/bot/telegramtest"
+	"villagebot/internal/redisstore"
 	"villagebot/internal/redistest"
+	"villagebot/internal/telegram"
 )
 
 // The shared bucket hands out one token an interval, burst at once, by
@@ -21,7 +23,7 @@ func TestRedisPaceReserves(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	rdb, prefix := redistest.New(t)
-	p := NewRedisPace(rdb, prefix)
+	p := redisstore.New(rdb, prefix).Pace()
 	const iv = 100 * time.Millisecond
 	var waits []time.Duration
 	for range 3 {
@@ -55,11 +57,11 @@ func TestReplicasShareTheGlobalPace(t *testing.T) {
 	const rate, each = 25, 35
 	srv.SetRateLimit(telegramtest.RateLimit{Global: rate})
 	rdb, prefix := redistest.New(t)
-	limits := Limits{PerSecond: rate, ChatPerSecond: 1000, ChatBurst: 1000}
-	var clients []*Telegram
+	limits := telegram.Limits{PerSecond: rate, ChatPerSecond: 1000, ChatBurst: 1000}
+	var clients []*telegram.Client
 	for range 2 {
-		tg, err := NewTelegram(ctx, srv.URL(), srv.Token(), slog.New(slog.DiscardHandler),
-			WithLimits(limits), WithSharedPace(NewRedisPace(rdb, prefix)))
+		tg, err := telegram.New(ctx, srv.URL(), srv.Token(), slog.New(slog.DiscardHandler),
+			telegram.WithLimits(limits), telegram.WithSharedPace(redisstore.New(rdb, prefix).Pace()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,11 +102,11 @@ func TestWithoutTheSharedPaceAProcessKeepsItsOwn(t *testing.T) {
 	srv := telegramtest.NewServer()
 	defer srv.Close()
 	rdb, prefix := redistest.New(t)
-	down := NewRedisPace(rdb, prefix)
+	down := redisstore.New(rdb, prefix).Pace()
 	rdb.Close() // every call now fails at once
 	logs := &syncBuilder{}
-	tg, err := NewTelegram(ctx, srv.URL(), srv.Token(), slog.New(slog.NewTextHandler(logs, nil)),
-		WithLimits(Limits{PerSecond: 20}), WithSharedPace(down))
+	tg, err := telegram.New(ctx, srv.URL(), srv.Token(), slog.New(slog.NewTextHandler(logs, nil)),
+		telegram.WithLimits(telegram.Limits{PerSecond: 20}), telegram.WithSharedPace(down))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,38 +125,20 @@ func TestWithoutTheSharedPaceAProcessKeepsItsOwn(t *testing.T) {
 	}
 }
 
-// holdDuring is the shared bucket, with something happening while it is
-// asked for the first time.
-type holdDuring struct {
-	SharedPace
-	once   sync.Once
-	during func()
+// syncBuilder is a strings.Builder safe for concurrent logging.
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
 }
 
-func (h *holdDuring) Reserve(ctx context.Context, interval, slack, maxWait time.Duration) (time.Duration, bool, error) {
-	h.once.Do(h.during)
-	return h.SharedPace.Reserve(ctx, interval, slack, maxWait)
+func (s *syncBuilder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
 }
 
-// A global 429 that comes while the shared bucket is asked holds the call
-// that asked, even when the bucket's slot is free at once.
-func TestAHoldThatComesWhileTheSharedBucketIsAskedIsKept(t *testing.T) {
-	t.Parallel()
-	rdb, prefix := redistest.New(t)
-	l := newLimiter(Limits{PerSecond: 1000, Burst: 1000}, realClock())
-	var until time.Time
-	l.shared = &holdDuring{SharedPace: NewRedisPace(rdb, prefix), during: func() {
-		l.mu.Lock()
-		until = time.Now().Add(300 * time.Millisecond)
-		l.hold = until // as a 429 for the whole bot would
-		l.mu.Unlock()
-	}}
-	p, err := l.wait(context.Background(), 42, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.done(0)
-	if p.sent.Before(until) {
-		t.Errorf("the call went at %v, %v before the hold that came meanwhile ended", p.sent.Format("15:04:05.000"), until.Sub(p.sent))
-	}
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -1,4 +1,4 @@
-package bot
+package telegram
 
 import (
 	"context"
@@ -301,11 +301,11 @@ func TestLimiterHoldsAChatThat429d(t *testing.T) {
 
 // newTestTelegram is a client of srv on clk, logging to the returned
 // builder.
-func newTestTelegram(t *testing.T, srv *telegramtest.Server, clk *fakeClock, limits Limits) (*Telegram, *syncBuilder) {
+func newTestTelegram(t *testing.T, srv *telegramtest.Server, clk *fakeClock, limits Limits) (*Client, *syncBuilder) {
 	t.Helper()
 	logs := &syncBuilder{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	tg, err := NewTelegram(context.Background(), srv.URL(), srv.Token(), log, WithLimits(limits), withClock(clk.clock()))
+	tg, err := New(context.Background(), srv.URL(), srv.Token(), log, WithLimits(limits), withClock(clk.clock()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -599,7 +599,7 @@ func TestTelegramRecordsEveryOutcome(t *testing.T) {
 	u := srv.AddUser(telegramtest.UserConfig{ID: 1001, Started: true})
 	tg, logs := newTestTelegram(t, srv, clk, Limits{MaxWait: 20 * time.Second})
 	reg := prometheus.NewRegistry()
-	tg.Metrics = NewMetrics(reg)
+	tg.Metrics = NewMetrics(reg, prometheus.NewGauge(prometheus.GaugeOpts{Name: "waiting"}))
 	ctx := context.Background()
 	send := func(text string) error {
 		_, err := tg.Send(ctx, tgbotapi.NewMessage(u.ID(), text))
@@ -658,7 +658,7 @@ func TestTelegramRecordsEveryOutcome(t *testing.T) {
 	if got := value(t, tg.Metrics.TooManyRequests); got != 2 {
 		t.Errorf("429s = %v, want 2", got)
 	}
-	if got := value(t, tg.Metrics.QueueDepth.WithLabelValues("outbound")); got != 0 {
+	if got := value(t, tg.Metrics.Waiting); got != 0 {
 		t.Errorf("outbound queue depth = %v after every call ended, want 0", got)
 	}
 	if !strings.Contains(logs.String(), `msg="telegram call not sent" method=sendMessage chat_id=1001`) {
@@ -699,4 +699,13 @@ func TestAPanickingCallGivesItsChatsTurnBack(t *testing.T) {
 	if _, err := tg.Send(ctx, tgbotapi.NewMessage(u.ID(), "after the panic")); err != nil {
 		t.Fatalf("the next send to the chat: %v", err)
 	}
+}
+
+// apiErrorCode returns Telegram's error code of err, or 0.
+func apiErrorCode(err error) int {
+	var apiErr *tgbotapi.Error
+	if errors.As(err, &apiErr) {
+		return apiErr.Code
+	}
+	return 0
 }
