@@ -41,6 +41,7 @@ type Server struct {
 	files     fileStore
 	commands  commandStore
 	callbacks callbackStore
+	payments  paymentStore
 	faults    faults
 	events    hub
 	stats     counters
@@ -77,6 +78,8 @@ func (s *Server) routeTable() map[string]handler {
 		"setMyCommands":          s.setMyCommands,
 		"getMyCommands":          s.getMyCommands,
 		"deleteMyCommands":       s.deleteMyCommands,
+		"sendInvoice":            s.sendInvoice,
+		"answerPreCheckoutQuery": s.answerPreCheckoutQuery,
 	}
 }
 
