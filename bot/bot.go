@@ -64,6 +64,7 @@ type Orders interface {
 	ClaimNotifications(ctx context.Context, limit int) ([]orders.Notification, error)
 	MarkSent(ctx context.Context, id int64) error
 	MarkFailed(ctx context.Context, id int64, cause error, permanent bool) error
+	Payments // see payment.go
 }
 
 // Options configure a Bot.
@@ -103,6 +104,8 @@ type Options struct {
 	// handled, so that Poll confirms them to Telegram at once; see
 	// journal.go.
 	Journal UpdateJournal
+	// Payment turns on Telegram Payments; see payment.go.
+	Payment PaymentOptions
 }
 
 // ChatLocker gives a process the exclusive right to handle a chat's
@@ -125,6 +128,7 @@ type Bot struct {
 	queue    ChatQueue
 	journal  UpdateJournal
 	hook     *webhook // the webhook's intake; idle when polling
+	payment  PaymentOptions
 
 	router         *Router
 	handler        func(context.Context, *Request)
@@ -167,6 +171,7 @@ func New(o Options) (*Bot, error) {
 		locker:         o.Locker,
 		queue:          o.Queue,
 		journal:        o.Journal,
+		payment:        o.Payment,
 		pollTimeout:    cmp(o.PollTimeout, 30*time.Second),
 		handlerTimeout: cmp(o.HandlerTimeout, 30*time.Second),
 		hold:           cmp(o.Hold, 48*time.Hour),
@@ -211,6 +216,11 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update, lock bool) {
 	ctx, cancel := context.WithTimeout(ctx, b.handlerTimeout)
 	defer cancel()
 	kind := updateKind(u)
+	if u.PreCheckoutQuery != nil {
+		b.PreCheckout(ctx, u.PreCheckoutQuery) // it has no chat; see payment.go
+		b.metrics.update("pre_checkout_query", "ok")
+		return
+	}
 	r := newRequest(u)
 	if r.ChatID == 0 {
 		b.metrics.update(kind, "ignored")

@@ -189,6 +189,7 @@ func (b *Bot) summary(ctx context.Context, r *Request) error {
 	if d["address"] != "" && d["delivery"] != string(orders.Pickup) {
 		sb.WriteString(": " + esc(d["address"]))
 	}
+	sb.WriteString("\n" + b.PaymentNote(ctx, r.Lang, orders.Delivery(d["delivery"])))
 	var rows [][]tgbotapi.InlineKeyboardButton
 	if orderable == len(views) {
 		rows = append(rows, []tgbotapi.InlineKeyboardButton{button(b.msg.T(r.Lang, "btn_confirm", "Total", total.String()), cbConfirm+":"+token)})
@@ -303,11 +304,12 @@ func (b *Bot) placed(ctx context.Context, r *Request, o orders.Order, created bo
 	if !created {
 		key = "order_already_placed"
 	}
-	text := b.msg.T(r.Lang, key, "Order", o.Ref(), "Total", o.Total.String()) + "\n\n" + b.orderText(r.Lang, o)
-	return b.show(ctx, r, screen{text: fit(text, "", maxText), buttons: [][]tgbotapi.InlineKeyboardButton{
-		{button(b.msg.T(r.Lang, "btn_my_orders"), cbMyOrders)},
+	text := b.msg.T(r.Lang, key, "Order", o.Ref(), "Total", o.Total.String()) + "\n\n" + b.orderText(r.Lang, o) +
+		"\n\n" + b.PaymentNote(ctx, r.Lang, o.Delivery)
+	return b.show(ctx, r, screen{text: fit(text, "", maxText), buttons: append(b.PayNowRows(r.Lang, o),
+		[]tgbotapi.InlineKeyboardButton{button(b.msg.T(r.Lang, "btn_my_orders"), cbMyOrders)},
 		b.menuRow(r.Lang),
-	}})
+	)})
 }
 
 // shortage tells which products are short and how many are left; the

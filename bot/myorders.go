@@ -42,6 +42,7 @@ func (b *Bot) myOrders(ctx context.Context, r *Request) error {
 			break
 		}
 		sb.WriteString(block)
+		rows = append(rows, b.PayNowRows(r.Lang, o)...)
 		if o.Status == orders.Placed {
 			rows = append(rows, []tgbotapi.InlineKeyboardButton{button(b.msg.T(r.Lang, "btn_cancel_order", "Order", o.Ref()), cb(cbCancelAsk, o.Number))})
 		}
@@ -53,7 +54,11 @@ func (b *Bot) myOrders(ctx context.Context, r *Request) error {
 // orderText is an order's number, date, status, lines and total.
 func (b *Bot) orderText(lang string, o orders.Order) string {
 	var sb strings.Builder
-	sb.WriteString(fmt.Sprintf("<b>%s</b> · %s · %s\n", o.Ref(), o.CreatedAt.In(b.loc).Format("2006-01-02 15:04"), b.msg.T(lang, "status_"+string(o.Status))))
+	sb.WriteString(fmt.Sprintf("<b>%s</b> · %s · %s", o.Ref(), o.CreatedAt.In(b.loc).Format("2006-01-02 15:04"), b.msg.T(lang, "status_"+string(o.Status))))
+	if p := b.PaymentLabel(lang, o); p != "" {
+		sb.WriteString(" · " + p)
+	}
+	sb.WriteString("\n")
 	for _, l := range o.Lines {
 		sb.WriteString(fmt.Sprintf("• %s × %d — ¥%s\n", esc(l.Name.Get(lang)), l.Quantity, l.LineTotal().String()))
 	}

@@ -75,6 +75,7 @@ func (b *Bot) staffOrderText(lang string, o orders.Order) string {
 		sb.WriteString("\n")
 	} else {
 		sb.WriteString("👤 " + esc(o.Contact) + " · " + esc(o.Phone) + "\n")
+		sb.WriteString("💳 " + b.PaymentLabel(lang, o) + "\n")
 		sb.WriteString("🚚 " + b.msg.T(lang, "delivery_"+string(o.Delivery)))
 		if o.Address != "" {
 			sb.WriteString(": " + esc(o.Address))
@@ -169,6 +170,9 @@ func (b *Bot) status(ctx context.Context, r *Request, me catalog.Staff) error {
 	}
 	if err != nil {
 		return err
+	}
+	if to == orders.Cancelled && before.Payment.State == orders.Paid {
+		return b.AskRefund(ctx, r, before)
 	}
 	o, err := b.orders.SetStatus(ctx, number, to, actor(r.UserID))
 	if errors.Is(err, orders.ErrBadTransition) {

@@ -23,7 +23,7 @@ func (t *Telegram) getUpdates(ctx context.Context, offset, limit int, timeout ti
 	form.Set("offset", strconv.Itoa(offset))
 	form.Set("limit", strconv.Itoa(limit))
 	form.Set("timeout", strconv.Itoa(int(timeout/time.Second)))
-	form.Set("allowed_updates", `["message","callback_query"]`)
+	form.Set("allowed_updates", `["message","callback_query","pre_checkout_query"]`)
 	u := t.base + "/bot" + t.token + "/getUpdates?" + form.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {

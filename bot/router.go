@@ -28,6 +28,7 @@ type Router struct {
 	callbacks map[string]Handler
 	steps     map[string]Handler // "flow/step", or "flow/*" for every step
 	contact   Handler            // a shared contact
+	payment   Handler            // a successful_payment
 	fallback  Handler
 }
 
@@ -61,6 +62,9 @@ func (b *Bot) routes() *Router {
 			"qr":     b.staffOnly(catalog.Office, b.qr),
 			"export": b.staffOnly(catalog.Office, b.export),
 			"stats":  b.staffOnly(catalog.Office, b.stats),
+
+			"paid":    b.staffOnly(catalog.Office, b.paid),
+			"paytext": b.staffOnly(catalog.Office, b.payText),
 		},
 		callbacks: map[string]Handler{
 			cbMenu:        b.menu,
@@ -90,6 +94,12 @@ func (b *Bot) routes() *Router {
 			cbGiftNext:    b.staffOnly(catalog.Office, b.giftNext),
 			cbGiftClear:   b.staffOnly(catalog.Office, b.giftClear),
 			cbGiftConfirm: b.staffOnly(catalog.Office, b.giftConfirm),
+
+			cbPayNow:     b.payNow,
+			cbPaidAsk:    b.staffOnly(catalog.Office, b.paidAsk),
+			cbPaidMethod: b.staffOnly(catalog.Office, b.paidMethod),
+			cbRefundYes:  b.staffOnly(catalog.Office, b.refundYes),
+			cbRefundNo:   b.staffOnly(catalog.Office, b.refundNo),
 		},
 		steps: map[string]Handler{
 			"search/query":     b.search,
@@ -102,6 +112,7 @@ func (b *Bot) routes() *Router {
 			"gift/*":           b.staffOnly(catalog.Office, b.giftStep),
 		},
 		contact:  b.contact,
+		payment:  b.successfulPayment,
 		fallback: b.unknown,
 	}
 }
@@ -120,6 +131,8 @@ func (rt *Router) Route(ctx context.Context, r *Request) error {
 		}
 	case r.Message != nil && r.Message.Contact != nil && rt.contact != nil:
 		return rt.contact(ctx, r)
+	case r.Message != nil && r.Message.SuccessfulPayment != nil && rt.payment != nil:
+		return rt.payment(ctx, r)
 	case r.Session.Flow != "":
 		if h, ok := rt.steps[r.Session.Flow+"/"+r.Session.Step]; ok {
 			return h(ctx, r)

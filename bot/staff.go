@@ -121,7 +121,7 @@ func (b *Bot) roleText(lang string, s catalog.Staff) string {
 var (
 	visitorCommands     = []string{"start", "search", "cart", "orders", "language", "help", "cancel"}
 	coordinatorCommands = []string{"stock", "price", "hide", "show", "photo", "newproduct", "import", "pending", "ready"}
-	officeCommands      = []string{"gift", "status", "export", "stats", "qr", "grant", "revoke"}
+	officeCommands      = []string{"gift", "status", "paid", "paytext", "export", "stats", "qr", "grant", "revoke"}
 )
 
 func (b *Bot) commands(lang string, names ...[]string) []tgbotapi.BotCommand {

@@ -100,7 +100,7 @@ const (
 )
 
 // allowedUpdates are the kinds of update the bot asks Telegram for.
-var allowedUpdates = []string{"message", "callback_query"}
+var allowedUpdates = []string{"message", "callback_query", "pre_checkout_query"}
 
 // webhook is the bot's intake of webhook requests.
 type webhook struct {

@@ -3,6 +3,7 @@ package orders
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -456,11 +457,49 @@ func (s *Store) PaymentStats(ctx context.Context, from, to *time.Time, loc *time
 	return st, err
 }
 
+// AmountError says what is wrong with an amount someone typed. It is
+// ErrInvalid. Problem is one of the Amount… constants, for a reader to put
+// into words of their own language.
+type AmountError struct {
+	Input   string
+	Problem string
+}
+
+// The problems ParseAmount finds.
+const (
+	AmountEmpty      = "empty"      // no figure in it
+	AmountNegative   = "negative"   // below zero
+	AmountZero       = "zero"       // nothing to pay
+	AmountDecimals   = "decimals"   // more than two decimals
+	AmountSeparators = "separators" // thousands separators out of place
+	AmountFormat     = "format"     // not a figure at all
+	AmountTooLarge   = "too_large"  // over the most an order is paid
+)
+
+var amountReasons = map[string]string{
+	AmountEmpty:      "has no figure in it",
+	AmountNegative:   "is negative",
+	AmountZero:       "is zero",
+	AmountDecimals:   "has more than two decimals (fen are the smallest unit)",
+	AmountSeparators: "has its thousands separators in the wrong places (write 1,280.00 or 1280)",
+	AmountFormat:     "is not an amount in yuan like 158, 158.50 or 1,280.00",
+	AmountTooLarge:   "is more than ¥" + maxPayment.String(),
+}
+
+func (e *AmountError) Error() string {
+	return fmt.Sprintf("invalid amount: %q %s", e.Input, amountReasons[e.Problem])
+}
+
+// Unwrap makes an AmountError match ErrInvalid.
+func (e *AmountError) Unwrap() error { return ErrInvalid }
+
 // ParseAmount reads an amount of money as people type it: "158", "158.5",
 // "1,280.00", "158元", "¥158", "￥158", "RMB 158", "CNY158", in full-width
-// digits too ("１５８元"). What it refuses it says why, as an
-// *InvalidError (ErrInvalid) on field "amount".
+// digits too ("１５８元"). What it refuses is an *AmountError saying why.
 func ParseAmount(s string) (catalog.Money, error) {
+	bad := func(problem string) (catalog.Money, error) {
+		return 0, &AmountError{Input: s, Problem: problem}
+	}
 	t := strings.Map(func(r rune) rune {
 		switch {
 		case r >= '０' && r <= '９':
@@ -481,41 +520,42 @@ func ParseAmount(s string) (catalog.Money, error) {
 	for _, affix := range []string{"元", "块", "yuan", "RMB", "rmb", "CNY", "cny"} {
 		t = strings.TrimSpace(strings.TrimSuffix(t, affix))
 	}
-	if t == "" {
-		return 0, invalid("amount", "%q has no figure in it", s)
-	}
-	if strings.HasPrefix(t, "-") {
-		return 0, invalid("amount", "%q is negative", s)
+	switch {
+	case t == "":
+		return bad(AmountEmpty)
+	case strings.HasPrefix(t, "-"):
+		return bad(AmountNegative)
 	}
 	if strings.Contains(t, ",") {
-		whole, frac, _ := strings.Cut(t, ".")
+		whole, frac, hasDot := strings.Cut(t, ".")
 		groups := strings.Split(whole, ",")
 		for i, g := range groups {
 			if i == 0 && (len(g) < 1 || len(g) > 3) || i > 0 && len(g) != 3 {
-				return 0, invalid("amount", "%q has its thousands separators in the wrong places (write 1,280.00 or 1280)", s)
+				return bad(AmountSeparators)
 			}
 		}
 		t = strings.Join(groups, "")
-		if frac != "" || strings.Contains(s, ".") || strings.Contains(s, "．") {
+		if hasDot {
 			t += "." + frac
 		}
 	}
 	whole, frac, hasDot := strings.Cut(t, ".")
 	switch {
-	case hasDot && len(frac) > 2 && digitsOnly(frac):
-		return 0, invalid("amount", "%q has more than two decimals (fen are the smallest unit)", s)
+	case hasDot && len(frac) > 2 && digitsOnly(frac) && digitsOnly(whole):
+		return bad(AmountDecimals)
 	case !digitsOnly(whole) || hasDot && !digitsOnly(frac):
-		return 0, invalid("amount", "%q is not an amount in yuan like 158, 158.50 or 1,280.00", s)
+		return bad(AmountFormat)
 	}
 	m, err := catalog.ParseYuan(t)
-	if err != nil {
-		return 0, invalid("amount", "%q is not an amount in yuan like 158, 158.50 or 1,280.00", s)
-	}
-	if m == 0 {
-		return 0, invalid("amount", "%q is zero", s)
-	}
-	if m > maxPayment {
-		return 0, invalid("amount", "%q is more than ¥%s", s, maxPayment)
+	switch {
+	case err != nil && len(whole) > 12:
+		return bad(AmountTooLarge)
+	case err != nil:
+		return bad(AmountFormat)
+	case m == 0:
+		return bad(AmountZero)
+	case m > maxPayment:
+		return bad(AmountTooLarge)
 	}
 	return m, nil
 }

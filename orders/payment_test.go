@@ -311,25 +311,26 @@ func TestParseAmount(t *testing.T) {
 			}
 		})
 	}
-	for _, tc := range []struct{ in, says string }{
-		{"", "no figure"},
-		{"元", "no figure"},
-		{"-5", "negative"},
-		{"0", "zero"},
-		{"0.00元", "zero"},
-		{"1.234", "more than two decimals"},
-		{"12,80", "thousands separators"},
-		{"1,2800", "thousands separators"},
-		{"abc", "not an amount"},
-		{"1e5", "not an amount"},
-		{"158$", "not an amount"},
-		{"99999999999", "more than"},
+	for _, tc := range []struct{ in, problem string }{
+		{"", orders.AmountEmpty},
+		{"元", orders.AmountEmpty},
+		{"-5", orders.AmountNegative},
+		{"0", orders.AmountZero},
+		{"0.00元", orders.AmountZero},
+		{"1.234", orders.AmountDecimals},
+		{"12,80", orders.AmountSeparators},
+		{"1,2800", orders.AmountSeparators},
+		{"abc", orders.AmountFormat},
+		{"1e5", orders.AmountFormat},
+		{"158$", orders.AmountFormat},
+		{"99999999999", orders.AmountTooLarge},
+		{"9999999999999999", orders.AmountTooLarge},
 	} {
-		t.Run(fmt.Sprintf("%q is refused: %s", tc.in, tc.says), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%q is refused: %s", tc.in, tc.problem), func(t *testing.T) {
 			_, err := orders.ParseAmount(tc.in)
-			var ie *orders.InvalidError
-			if !errors.As(err, &ie) || !strings.Contains(ie.Reason, tc.says) {
-				t.Errorf("ParseAmount(%q) err = %v, want one that says %q", tc.in, err, tc.says)
+			var ae *orders.AmountError
+			if !errors.As(err, &ae) || ae.Problem != tc.problem || !errors.Is(err, orders.ErrInvalid) {
+				t.Errorf("ParseAmount(%q) err = %v, want problem %q", tc.in, err, tc.problem)
 			}
 		})
 	}

@@ -27,6 +27,10 @@ type Config struct {
 	OrderHold       string // ORDER_HOLD: how long a sale may stay placed
 	LowStock        string // LOW_STOCK: the stock at which coordinators are told
 	SendRate        string // TELEGRAM_RATE: messages a second the whole bot sends
+	// PAYMENT_PROVIDER_TOKEN turns on Telegram Payments (SPEC §12); a
+	// secret like the bot token. PAYMENT_CURRENCY is the invoices'.
+	PaymentProviderToken string
+	PaymentCurrency      string
 }
 
 // ConfigFromEnv reads the configuration through getenv, with the defaults
@@ -52,6 +56,9 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		OrderHold:       get("ORDER_HOLD", "48h"),
 		LowStock:        get("LOW_STOCK", "5"),
 		SendRate:        get("TELEGRAM_RATE", "30"),
+
+		PaymentProviderToken: strings.TrimSpace(getenv("PAYMENT_PROVIDER_TOKEN")),
+		PaymentCurrency:      get("PAYMENT_CURRENCY", "CNY"),
 	}
 }
 
@@ -109,8 +116,19 @@ func (c Config) Validate(needToken bool) error {
 	if _, err := c.sendRate(); err != nil {
 		return err
 	}
+	if t := c.PaymentProviderToken; t != "" && !providerTokenRE.MatchString(t) {
+		return fmt.Errorf("PAYMENT_PROVIDER_TOKEN does not look like a payment provider token from @BotFather (such as 123456:TEST:abc…)")
+	}
+	if !currencyRE.MatchString(c.PaymentCurrency) {
+		return fmt.Errorf("PAYMENT_CURRENCY %q is not a three-letter currency code such as CNY", c.PaymentCurrency)
+	}
 	return nil
 }
+
+var (
+	providerTokenRE = regexp.MustCompile(`^[0-9]{1,20}:[A-Z]{4}:[A-Za-z0-9_=+/-]{4,200}$`)
+	currencyRE      = regexp.MustCompile(`^[A-Z]{3}$`)
+)
 
 // sendRate is TELEGRAM_RATE: the messages a second all of the bot's
 // processes send together, from 1 to 1000 (Telegram allows about 30; more

@@ -138,6 +138,8 @@ Environment:
   ORDER_HOLD           how long a sale order may stay placed before it is cancelled (default 48h; 0: never)
   LOW_STOCK            coordinators are told when a product's stock falls to this (default 5)
   TELEGRAM_RATE        messages a second all of the bot's processes send together (default 30)
+  PAYMENT_PROVIDER_TOKEN  turns on Telegram Payments: "Pay now" on sale orders (never printed)
+  PAYMENT_CURRENCY     currency of the invoices (default CNY)
 `
 
 // newLogger writes structured logs to w; any string equal to the token is

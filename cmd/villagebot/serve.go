@@ -219,6 +219,7 @@ func (m *Main) openApp(ctx context.Context, apiURL, token, intake string) (*app,
 		Log:            m.log.With(slog.String("component", "bot")),
 		Metrics:        bot.NewMetrics(a.Registry),
 		HandlerTimeout: handlerTimeout,
+		Payment:        bot.PaymentOptions{ProviderToken: m.config.PaymentProviderToken, Currency: m.config.PaymentCurrency},
 	}
 	switch intake {
 	case intakeWebhook:
