@@ -63,6 +63,11 @@ func TestSendInvoiceRefusesWhatTelegramRefuses(t *testing.T) {
 	if got := len(srv.Violations()); got != 7 {
 		t.Errorf("%d violations recorded, want 7", got)
 	}
+	for _, v := range srv.Violations() {
+		if strings.Contains(v.String(), "284685063:TEST:abc") {
+			t.Errorf("a violation shows the provider token: %s", v)
+		}
+	}
 }
 
 // A payment: Pay sends a pre_checkout_query, the bot's ok answer makes the
