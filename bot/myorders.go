@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -43,7 +44,7 @@ func (b *Bot) myOrders(ctx context.Context, r *Request) error {
 		}
 		sb.WriteString(block)
 		rows = append(rows, b.PayNowRows(r.Lang, o)...)
-		if o.Status == orders.Placed {
+		if o.Status == orders.Placed && o.Payment.State != orders.Paid {
 			rows = append(rows, []tgbotapi.InlineKeyboardButton{button(b.msg.T(r.Lang, "btn_cancel_order", "Order", o.Ref()), cb(cbCancelAsk, o.Number))})
 		}
 	}
@@ -76,6 +77,10 @@ func (b *Bot) cancelAsk(ctx context.Context, r *Request) error {
 		r.Toast(b.msg.T(r.Lang, "order_cannot_cancel", "Status", b.msg.T(r.Lang, "status_"+string(o.Status))))
 		return b.myOrders(ctx, r)
 	}
+	if o.Payment.State == orders.Paid {
+		r.Toast(b.msg.T(r.Lang, "pay_cancel_paid", "Order", o.Ref()))
+		return b.myOrders(ctx, r)
+	}
 	return b.show(ctx, r, screen{text: b.msg.T(r.Lang, "order_cancel_ask", "Order", o.Ref()) + "\n\n" + b.orderText(r.Lang, o), buttons: [][]tgbotapi.InlineKeyboardButton{
 		{button(b.msg.T(r.Lang, "btn_cancel_yes"), cb(cbCancelOrder, o.Number)), button(b.msg.T(r.Lang, "btn_cancel_no"), cbMyOrders)},
 	}})
@@ -92,6 +97,9 @@ func (b *Bot) cancelOrder(ctx context.Context, r *Request) error {
 	switch {
 	case errors.Is(err, orders.ErrNotFound):
 		return errStale
+	case errors.Is(err, orders.ErrAlreadyPaid):
+		r.Toast(b.msg.T(r.Lang, "pay_cancel_paid", "Order", "#"+strconv.FormatInt(n, 10)))
+		return b.myOrders(ctx, r)
 	case errors.Is(err, orders.ErrBadTransition):
 		if cur, gerr := b.orders.Get(ctx, n); gerr == nil {
 			r.Toast(b.msg.T(r.Lang, "order_cannot_cancel", "Status", b.msg.T(r.Lang, "status_"+string(cur.Status))))

@@ -281,8 +281,24 @@ func TestTelegramPaymentOncePerCharge(t *testing.T) {
 	}
 
 	u.Send("/orders")
-	if m := h.waitText(u, ref); !strings.Contains(m.Text, "paid · Telegram") {
+	m := h.waitText(u, ref)
+	if !strings.Contains(m.Text, "paid · Telegram") {
 		t.Errorf("/orders:\n%s", m.Text)
+	}
+	for _, label := range m.Buttons() {
+		if strings.Contains(label, ref) {
+			t.Errorf("/orders offers %q on a paid order", label)
+		}
+	}
+	id, err := u.PressData(m.ID, fmt.Sprintf("oy:%d", number))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := h.answer(u, id); !strings.Contains(a.Text, "write to the office") {
+		t.Errorf("cancelling a paid order answered %q", a.Text)
+	}
+	if o := h.order(number); o.Status != orders.Placed {
+		t.Errorf("the paid order is %s after the customer's cancel", o.Status)
 	}
 	if strings.Contains(h.logs.String(), providerToken) {
 		t.Errorf("the provider token appears in the logs")

@@ -398,3 +398,22 @@ func TestPaidOrderDoesNotExpire(t *testing.T) {
 		t.Errorf("paid order is %s, want still placed", got.Status)
 	}
 }
+
+// A customer cannot cancel an order they paid: the office cancels it and
+// refunds.
+func TestCustomerCannotCancelAPaidOrder(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	v := f.village("maona")
+	tea := f.product(v, "TEA", 10, 5800)
+	o := f.place(sale("tok-1", visitor, line(tea, 1)))
+	if _, err := f.store.RecordPayment(f.ctx, orders.PaymentRequest{Number: o.Number, Method: orders.Cash, Actor: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.CancelByCustomer(f.ctx, o.Number, visitor); !errors.Is(err, orders.ErrAlreadyPaid) {
+		t.Errorf("err = %v, want ErrAlreadyPaid", err)
+	}
+	if got, _ := f.store.Get(f.ctx, o.Number); got.Status != orders.Placed || got.Payment.State != orders.Paid {
+		t.Errorf("order became %s, %s", got.Status, got.Payment.State)
+	}
+}
