@@ -57,7 +57,7 @@ func (b *Bot) importFile(ctx context.Context, r *Request, me catalog.Staff) erro
 	if me.Role == catalog.Coordinator {
 		opt.Village = me.VillageCode
 	}
-	batch, err := catalog.Parse(name, bytes.NewReader(data))
+	batch, err := catalog.Parse(ctx, name, bytes.NewReader(data))
 	var res catalog.ImportResult
 	if err == nil {
 		res, err = b.catalog.Import(ctx, batch, opt)

@@ -7,25 +7,16 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"villagebot/internal/sheet"
 )
 
 // csv parses a CSV catalog file: UTF-8 with or without a BOM, RFC 4180.
 // The header tells its kind: with sku it is products, else with code it is
 // villages.
 func (p *parser) csv(file string, data []byte) {
-	switch {
-	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
-		p.fail(file, 0, "", "UTF-16 text: save the file as CSV UTF-8")
-		return
-	}
-	data = bytes.TrimPrefix(data, utf8BOM)
-	if i := bytes.IndexByte(data, 0); i >= 0 {
-		p.fail(file, lineAt(data, i), "", "binary data, not a CSV text file")
-		return
-	}
-	if !utf8.Valid(data) {
-		i := invalidUTF8(data)
-		p.fail(file, lineAt(data, i), "", "not valid UTF-8: save the file as CSV UTF-8")
+	data, ok := p.csvText(file, data)
+	if !ok {
 		return
 	}
 	r := csv.NewReader(bytes.NewReader(data))
@@ -40,17 +31,7 @@ func (p *parser) csv(file string, data []byte) {
 		return
 	}
 	line, _ := r.FieldPos(0)
-	kind := ""
-	for _, h := range header {
-		switch strings.ToLower(strings.TrimSpace(h)) {
-		case "sku":
-			kind = productsKind
-		case "code":
-			if kind == "" {
-				kind = villagesKind
-			}
-		}
-	}
+	kind := csvKind(header)
 	if kind == "" {
 		p.fail(file, line, "", "the header has neither a sku column (products) nor a code column (villages)")
 		return
@@ -83,6 +64,42 @@ func (p *parser) csv(file string, data []byte) {
 			return csvLine(stop, 0), csvReason(stop)
 		},
 	})
+}
+
+// csvText is the text of a CSV file without its BOM, when it is UTF-8
+// text; else it reports why not.
+func (p *parser) csvText(file string, data []byte) ([]byte, bool) {
+	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
+		p.fail(file, 0, "", "UTF-16 text: save the file as CSV UTF-8")
+		return nil, false
+	}
+	data = bytes.TrimPrefix(data, []byte(sheet.UTF8BOM))
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		p.fail(file, lineAt(data, i), "", "binary data, not a CSV text file")
+		return nil, false
+	}
+	if !utf8.Valid(data) {
+		p.fail(file, lineAt(data, invalidUTF8(data)), "", "not valid UTF-8: save the file as CSV UTF-8")
+		return nil, false
+	}
+	return data, true
+}
+
+// csvKind tells the kind of a CSV table by its header: with sku it is
+// products, else with code it is villages; "" when neither.
+func csvKind(header []string) string {
+	kind := ""
+	for _, h := range header {
+		switch strings.ToLower(strings.TrimSpace(h)) {
+		case "sku":
+			kind = productsKind
+		case "code":
+			if kind == "" {
+				kind = villagesKind
+			}
+		}
+	}
+	return kind
 }
 
 func csvLine(err error, def int) int {

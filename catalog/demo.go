@@ -14,7 +14,7 @@ var demoFiles embed.FS
 // their products, in Chinese, English and Russian. It is kept as two CSV
 // files in the import format and parsed like any upload.
 func Demo() (*Batch, error) {
-	p := newParser()
+	p := newParser(context.Background()) // built in: small and trusted
 	for _, name := range []string{"villages.csv", "products.csv"} {
 		data, err := demoFiles.ReadFile("demo/" + name)
 		if err != nil {

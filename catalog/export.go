@@ -3,17 +3,10 @@ package catalog
 import (
 	"context"
 	"database/sql"
-	"encoding/csv"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"github.com/xuri/excelize/v2"
-
-	"villagebot/internal/atomicfile"
 )
 
 // Export writes the whole catalog in the import format, hidden products
@@ -22,7 +15,8 @@ import (
 // villages.csv and products.csv. Importing what Export wrote changes
 // nothing. CSV files are UTF-8 with a BOM and CRLF line ends, so that
 // spreadsheet programs open them right; a cell that would start a formula
-// carries a leading ' that import removes again.
+// carries a leading ' that import removes again. In a workbook such a cell
+// keeps its plain value and is quote-prefixed text, never a formula.
 func (s *Store) Export(ctx context.Context, path string) error {
 	villages, products, err := s.snapshot(ctx)
 	if err != nil {
@@ -142,103 +136,4 @@ func productTable(products []Product) exportTable {
 		t.rows = append(t.rows, row)
 	}
 	return t
-}
-
-func writeCSVDir(dir string, tables ...exportTable) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	for _, t := range tables {
-		if err := atomicfile.Write(filepath.Join(dir, t.sheet+".csv"), t.writeCSV); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (t exportTable) writeCSV(f io.Writer) error {
-	if _, err := f.Write(utf8BOM); err != nil {
-		return err
-	}
-	w := csv.NewWriter(f)
-	w.UseCRLF = true
-	w.Write(t.header)
-	for _, row := range t.rows {
-		cells := make([]string, len(row))
-		for i, c := range row {
-			cells[i] = guard(c)
-		}
-		w.Write(cells)
-	}
-	w.Flush()
-	return w.Error()
-}
-
-func writeWorkbook(path string, tables ...exportTable) error {
-	f := excelize.NewFile()
-	defer f.Close()
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return err
-	}
-	for i, t := range tables {
-		if i == 0 {
-			if err := f.SetSheetName(f.GetSheetName(0), t.sheet); err != nil {
-				return err
-			}
-		} else if _, err := f.NewSheet(t.sheet); err != nil {
-			return err
-		}
-		if err := t.writeSheet(f, bold); err != nil {
-			return fmt.Errorf("sheet %s: %w", t.sheet, err)
-		}
-	}
-	return atomicfile.Write(path, func(out io.Writer) error {
-		_, err := f.WriteTo(out)
-		return err
-	})
-}
-
-func (t exportTable) writeSheet(f *excelize.File, bold int) error {
-	sw, err := f.NewStreamWriter(t.sheet)
-	if err != nil {
-		return err
-	}
-	styles := map[int]int{}
-	for col, format := range t.numbers {
-		id, err := f.NewStyle(&excelize.Style{CustomNumFmt: &format})
-		if err != nil {
-			return err
-		}
-		styles[col] = id
-	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return err
-	}
-	header := make([]any, len(t.header))
-	for i, h := range t.header {
-		header[i] = excelize.Cell{Value: h, StyleID: bold}
-	}
-	if err := sw.SetRow("A1", header); err != nil {
-		return err
-	}
-	for r, row := range t.rows {
-		cells := make([]any, len(row))
-		for i, c := range row {
-			cells[i] = c
-			if style, ok := styles[i]; ok {
-				if n, err := strconv.ParseFloat(c, 64); err == nil {
-					cells[i] = excelize.Cell{Value: n, StyleID: style}
-				}
-			}
-		}
-		cell, err := excelize.CoordinatesToCellName(1, r+2)
-		if err != nil {
-			return err
-		}
-		if err := sw.SetRow(cell, cells); err != nil {
-			return err
-		}
-	}
-	return sw.Flush()
 }

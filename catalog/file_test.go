@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"math/rand/v2"
 	"os"
@@ -47,7 +48,7 @@ type sheet struct {
 }
 
 func parseString(name, content string) (*catalog.Batch, error) {
-	return catalog.Parse(name, strings.NewReader(content))
+	return catalog.Parse(context.Background(), name, strings.NewReader(content))
 }
 
 // errorLines splits the error of a failed parse or import into its lines.
@@ -299,7 +300,7 @@ func TestParseLimits(t *testing.T) {
 		t.Run(tt.name+" is refused quickly", func(t *testing.T) {
 			t.Parallel()
 			start := time.Now()
-			_, err := catalog.Parse(tt.file, bytes.NewReader(tt.data))
+			_, err := catalog.Parse(context.Background(), tt.file, bytes.NewReader(tt.data))
 			if d := time.Since(start); d > 5*time.Second {
 				t.Errorf("took %v", d)
 			}
@@ -328,7 +329,7 @@ func TestParseXLSX(t *testing.T) {
 				{"MN-B", "maona", "tea", "B", "88.50", "3", "no"},
 			}},
 		)
-		b, err := catalog.Parse("cat.xlsx", bytes.NewReader(data))
+		b, err := catalog.Parse(context.Background(), "cat.xlsx", bytes.NewReader(data))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -353,7 +354,7 @@ func TestParseXLSX(t *testing.T) {
 			{"MN-A", 10, ""},
 			{"MN-A", 10.001, ""},
 		}})
-		_, err := catalog.Parse("cat.xlsx", bytes.NewReader(data))
+		_, err := catalog.Parse(context.Background(), "cat.xlsx", bytes.NewReader(data))
 		sameLines(t, errorLines(t, err), []string{
 			"cat.xlsx[products]:1: colour: unknown column",
 			"cat.xlsx[products]:3: sku: MN-A appears twice (first at cat.xlsx[products]:2)",
@@ -362,12 +363,12 @@ func TestParseXLSX(t *testing.T) {
 	})
 	t.Run("a workbook without the catalog sheets is refused", func(t *testing.T) {
 		t.Parallel()
-		_, err := catalog.Parse("cat.xlsx", bytes.NewReader(workbook(t, sheet{"Sheet1", [][]any{{"sku"}}})))
+		_, err := catalog.Parse(context.Background(), "cat.xlsx", bytes.NewReader(workbook(t, sheet{"Sheet1", [][]any{{"sku"}}})))
 		sameLines(t, errorLines(t, err), []string{"cat.xlsx: no sheet named villages or products"})
 	})
 	t.Run("a products sheet without a sku column is refused", func(t *testing.T) {
 		t.Parallel()
-		_, err := catalog.Parse("cat.xlsx", bytes.NewReader(workbook(t, sheet{"products", [][]any{{"name_en"}, {"x"}}})))
+		_, err := catalog.Parse(context.Background(), "cat.xlsx", bytes.NewReader(workbook(t, sheet{"products", [][]any{{"name_en"}, {"x"}}})))
 		sameLines(t, errorLines(t, err), []string{"cat.xlsx[products]:1: sku: column missing"})
 	})
 }
@@ -385,7 +386,7 @@ func TestParseFiles(t *testing.T) {
 	write("README.md", "not a catalog")
 	t.Run("a directory's catalog files are read together", func(t *testing.T) {
 		t.Parallel()
-		b, err := catalog.ParseFiles(dir)
+		b, err := catalog.ParseFiles(context.Background(), dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -397,13 +398,13 @@ func TestParseFiles(t *testing.T) {
 		t.Parallel()
 		other := filepath.Join(t.TempDir(), "more.csv")
 		os.WriteFile(other, []byte("sku,price\nNV-A,6\n"), 0o644)
-		_, err := catalog.ParseFiles(dir, other)
+		_, err := catalog.ParseFiles(context.Background(), dir, other)
 		sameLines(t, errorLines(t, err), []string{"more.csv:2: sku: NV-A appears twice (first at products.csv:2)"})
 	})
 	t.Run("a missing path and an empty directory are refused", func(t *testing.T) {
 		t.Parallel()
 		empty := t.TempDir()
-		_, err := catalog.ParseFiles(filepath.Join(dir, "nope.csv"), empty)
+		_, err := catalog.ParseFiles(context.Background(), filepath.Join(dir, "nope.csv"), empty)
 		lines := errorLines(t, err)
 		if len(lines) != 2 || !strings.Contains(lines[0], "nope.csv: cannot read: no such file or directory") ||
 			!strings.HasSuffix(lines[1], ": no .csv or .xlsx file in this directory") {

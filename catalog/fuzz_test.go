@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"testing"
 
@@ -19,7 +20,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(workbook(f, sheet{"products", [][]any{{"sku", "price", "name_en"}, {"A", 1.5, "x"}}}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, name := range []string{"f.csv", "f.xlsx"} {
-			b, err := catalog.Parse(name, bytes.NewReader(data))
+			b, err := catalog.Parse(context.Background(), name, bytes.NewReader(data))
 			if err != nil {
 				if b != nil {
 					t.Fatalf("%s: a batch and an error", name)

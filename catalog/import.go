@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"strings"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -91,8 +90,7 @@ type importer struct {
 	errs     FileErrors
 	villages map[string]Village // by code: stored, and created by this batch
 	failed   map[string]bool    // codes of village rows that were refused
-	products map[string]Product // by SKU, locked
-	upper    map[string]Product // by upper-case SKU
+	products map[string]Product // by the SKU a row gives, locked
 	reported map[string]bool    // columns of the current row already blamed
 }
 
@@ -117,23 +115,28 @@ func (im *importer) loadVillages(ctx context.Context) error {
 	return nil
 }
 
-// loadProducts reads and locks the stored products the rows name.
+// loadProducts reads and locks the stored products the rows name, by the
+// SKU each row gives. A stored SKU that differs only in case is found too
+// (the unique index on upper(sku) does the folding), so that product
+// refuses the row.
 func (im *importer) loadProducts(ctx context.Context, rows []ProductRow) error {
 	skus := make([]string, 0, len(rows))
 	for _, r := range rows {
-		skus = append(skus, strings.ToUpper(r.Product.SKU))
+		skus = append(skus, r.Product.SKU)
 	}
-	var list []Product
-	err := im.tx.SelectContext(ctx, &list, `SELECT `+productColumns+productFrom+`
-		WHERE upper(p.sku) = ANY($1) ORDER BY p.id FOR UPDATE OF p`, pq.Array(skus))
+	var list []struct {
+		Given string `db:"given"`
+		Product
+	}
+	err := im.tx.SelectContext(ctx, &list, `SELECT r.sku AS given, `+productColumns+productFrom+`
+		JOIN unnest($1::text[]) AS r (sku) ON upper(p.sku) = upper(r.sku)
+		ORDER BY p.id FOR UPDATE OF p`, pq.Array(skus))
 	if err != nil {
 		return err
 	}
 	im.products = make(map[string]Product, len(list))
-	im.upper = make(map[string]Product, len(list))
 	for _, p := range list {
-		im.products[p.SKU] = p
-		im.upper[strings.ToUpper(p.SKU)] = p
+		im.products[p.Given] = p.Product
 	}
 	return nil
 }
@@ -176,29 +179,33 @@ func (im *importer) village(ctx context.Context, row VillageRow) error {
 		im.failed[code] = true
 		return nil
 	}
+	if err := im.storeVillage(ctx, old, &v, exists); err != nil {
+		return fmt.Errorf("village %s: %w", v.Code, err)
+	}
+	im.villages[code] = v
+	return nil
+}
+
+// storeVillage counts and, while no row has failed, writes v: a new
+// village, a change of old, or nothing when v is old.
+func (im *importer) storeVillage(ctx context.Context, old Village, v *Village, exists bool) error {
 	switch {
 	case !exists:
 		im.res.VillagesCreated++
 		if im.writing() {
-			err := im.tx.GetContext(ctx, &v.ID, `INSERT INTO villages (code, names, regions, stories)
+			return im.tx.GetContext(ctx, &v.ID, `INSERT INTO villages (code, names, regions, stories)
 				VALUES ($1, $2, $3, $4) RETURNING id`, v.Code, v.Name, v.Region, v.Story)
-			if err != nil {
-				return fmt.Errorf("village %s: %w", v.Code, err)
-			}
 		}
-	case villageEqual(old, v):
+	case villageEqual(old, *v):
 		im.res.Unchanged++
 	default:
 		im.res.VillagesUpdated++
 		if im.writing() {
 			_, err := im.tx.ExecContext(ctx, `UPDATE villages SET names = $2, regions = $3, stories = $4,
 				updated_at = now() WHERE id = $1`, v.ID, v.Name, v.Region, v.Story)
-			if err != nil {
-				return fmt.Errorf("village %s: %w", v.Code, err)
-			}
+			return err
 		}
 	}
-	im.villages[code] = v
 	return nil
 }
 
@@ -207,8 +214,8 @@ func (im *importer) product(ctx context.Context, row ProductRow) error {
 	fail := func(column, reason string) { im.fail(row.File, row.Line, column, reason) }
 	in := row.Product
 	old, exists := im.products[in.SKU]
-	if other, ok := im.upper[strings.ToUpper(in.SKU)]; ok && !exists {
-		fail("sku", fmt.Sprintf("%s exists already; SKUs may not differ only in case", other.SKU))
+	if exists && old.SKU != in.SKU {
+		fail("sku", fmt.Sprintf("%s exists already; SKUs may not differ only in case", old.SKU))
 		return nil
 	}
 	p := Product{SKU: in.SKU, Visible: true}
@@ -216,11 +223,36 @@ func (im *importer) product(ctx context.Context, row ProductRow) error {
 		p = old
 	}
 	p.Name, p.Unit, p.Story = maps.Clone(p.Name), maps.Clone(p.Unit), maps.Clone(p.Story)
+	im.productVillage(row, old, exists, &p)
+	if !exists && !row.Present["price"] {
+		fail("price", "required for a new product")
+	}
+	for _, col := range applyColumns(&p, in, row.Present) {
+		fail(col, "unknown column")
+	}
+	p.Normalize()
+	for _, pr := range p.problems() {
+		fail(pr.Field, pr.Reason)
+	}
+	if len(im.reported) > 0 {
+		return nil
+	}
+	if err := im.storeProduct(ctx, old, &p, exists); err != nil {
+		return fmt.Errorf("product %s: %w", p.SKU, err)
+	}
+	im.products[p.SKU] = p
+	return nil
+}
 
+// productVillage sets the village of p from the row, or for a new product
+// without one from the import's village, and checks that a coordinator's
+// import touches only their village.
+func (im *importer) productVillage(row ProductRow, old Product, exists bool, p *Product) {
+	fail := func(column, reason string) { im.fail(row.File, row.Line, column, reason) }
 	code := ""
 	switch {
 	case row.Present["village"]:
-		code = in.VillageCode
+		code = row.Product.VillageCode
 	case !exists:
 		code = im.opt.Village
 	}
@@ -232,22 +264,25 @@ func (im *importer) product(ctx context.Context, row ProductRow) error {
 			fail("sku", fmt.Sprintf("%s is a product of village %s; this import is for village %s only", p.SKU, old.VillageCode, only))
 		}
 	}
-	if code != "" && !im.reported["village"] {
-		if v, ok := im.villages[code]; ok {
-			p.VillageID, p.VillageCode = v.ID, v.Code
-		} else if im.failed[code] {
-			im.reported["village"] = true // its own row is blamed already
-		} else {
-			fail("village", "no village with code "+code+" (add it to the villages table)")
-		}
+	if code == "" || im.reported["village"] {
+		return
 	}
-	if !exists && !row.Present["price"] {
-		fail("price", "required for a new product")
+	if v, ok := im.villages[code]; ok {
+		p.VillageID, p.VillageCode = v.ID, v.Code
+	} else if im.failed[code] {
+		im.reported["village"] = true // its own row is blamed already
+	} else {
+		fail("village", "no village with code "+code+" (add it to the villages table)")
 	}
-	for col := range row.Present {
+}
+
+// applyColumns sets on p the values of in that the row's present columns
+// give, and returns the columns it does not know.
+func applyColumns(p *Product, in Product, present map[string]bool) (unknown []string) {
+	for col := range present {
 		c, ok := parseColumn(productsKind, col)
 		if !ok {
-			fail(col, "unknown column")
+			unknown = append(unknown, col)
 			continue
 		}
 		switch c.field {
@@ -271,36 +306,28 @@ func (im *importer) product(ctx context.Context, row ProductRow) error {
 			p.Story = setText(p.Story, c.lang, in.Story[c.lang])
 		}
 	}
-	p.Normalize()
-	for _, pr := range p.problems() {
-		fail(pr.Field, pr.Reason)
-	}
-	if len(im.reported) > 0 {
-		return nil
-	}
+	return unknown
+}
+
+// storeProduct counts and, while no row has failed, writes p: a new
+// product, a change of old, or nothing when p is old.
+func (im *importer) storeProduct(ctx context.Context, old Product, p *Product, exists bool) error {
+	var err error
 	switch {
 	case !exists:
 		im.res.ProductsCreated++
 		if im.writing() {
-			id, err := insertProduct(ctx, im.tx, p, im.opt.Actor)
-			if err != nil {
-				return fmt.Errorf("product %s: %w", p.SKU, err)
-			}
-			p.ID = id
+			p.ID, err = insertProduct(ctx, im.tx, *p, im.opt.Actor)
 		}
-	case productEqual(old, p):
+	case productEqual(old, *p):
 		im.res.Unchanged++
 	default:
 		im.res.ProductsUpdated++
 		if im.writing() {
-			if err := updateProduct(ctx, im.tx, old, p, "import", im.opt.Actor); err != nil {
-				return fmt.Errorf("product %s: %w", p.SKU, err)
-			}
+			err = updateProduct(ctx, im.tx, old, *p, "import", im.opt.Actor)
 		}
 	}
-	im.products[p.SKU] = p
-	im.upper[strings.ToUpper(p.SKU)] = p
-	return nil
+	return err
 }
 
 // setText sets or, for "", removes the text of lang.

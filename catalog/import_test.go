@@ -6,12 +6,16 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 
 	"villagebot/catalog"
 	"villagebot/catalog/catalogtest"
 	"villagebot/internal/pgtest"
+	sheetfmt "villagebot/internal/sheet"
 )
 
 // importFiles writes files into a fresh directory and imports them.
@@ -23,7 +27,7 @@ func importFiles(t *testing.T, s *catalog.Store, opt catalog.ImportOptions, file
 			t.Fatal(err)
 		}
 	}
-	b, err := catalog.ParseFiles(dir)
+	b, err := catalog.ParseFiles(context.Background(), dir)
 	if err != nil {
 		return catalog.ImportResult{}, err
 	}
@@ -312,7 +316,7 @@ func TestExportRoundTrip(t *testing.T) {
 			if err := s.Export(ctx, path); err != nil {
 				t.Fatal(err)
 			}
-			b, err := catalog.ParseFiles(path)
+			b, err := catalog.ParseFiles(context.Background(), path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -381,6 +385,68 @@ func TestExportRoundTrip(t *testing.T) {
 			t.Errorf("directory holds %d files, want 2", len(entries))
 		}
 	})
+	t.Run("XLSX export writes formula-looking text plain and quote-prefixed", func(t *testing.T) {
+		t.Parallel()
+		s, _ := demoStore(t)
+		_, err := s.CreateProduct(ctx, catalog.Product{
+			SKU: "-ODD_2", VillageCode: "shamei", Category: catalog.Other,
+			Name: catalog.Texts{"en": "=1+1", "zh": "茶"}, Price: 7,
+		}, "cli")
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "catalog.xlsx")
+		if err := s.Export(ctx, path); err != nil {
+			t.Fatal(err)
+		}
+		x, err := excelize.OpenFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer x.Close()
+		rows, err := x.GetRows("products")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cellOf := func(sku, column string) string {
+			t.Helper()
+			col := slices.Index(rows[0], column)
+			for r, row := range rows {
+				if len(row) > 0 && row[0] == sku && col >= 0 {
+					name, _ := excelize.CoordinatesToCellName(col+1, r+1)
+					return name
+				}
+			}
+			t.Fatalf("no cell %s of %s", column, sku)
+			return ""
+		}
+		quoted := func(cell string) bool {
+			t.Helper()
+			id, err := x.GetCellStyle("products", cell)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := x.GetStyle(id); err != nil { // reads the styles
+				t.Fatal(err)
+			}
+			return sheetfmt.IsQuotePrefixed(x, id)
+		}
+		for column, want := range map[string]string{"sku": "-ODD_2", "name_en": "=1+1"} {
+			cell := cellOf("-ODD_2", column)
+			if v, _ := x.GetCellValue("products", cell); v != want {
+				t.Errorf("%s = %q, want %q", cell, v, want)
+			}
+			if !quoted(cell) {
+				t.Errorf("%s is not quote-prefixed", cell)
+			}
+			if f, _ := x.GetCellFormula("products", cell); f != "" {
+				t.Errorf("%s has the formula %q", cell, f)
+			}
+		}
+		if cell := cellOf("-ODD_2", "name_zh"); quoted(cell) {
+			t.Errorf("%s (茶) is quote-prefixed, but no formula", cell)
+		}
+	})
 	t.Run("an empty catalog exports and imports", func(t *testing.T) {
 		t.Parallel()
 		s := catalog.NewStore(pgtest.New(t))
@@ -388,7 +454,7 @@ func TestExportRoundTrip(t *testing.T) {
 		if err := s.Export(ctx, path); err != nil {
 			t.Fatal(err)
 		}
-		b, err := catalog.ParseFiles(path)
+		b, err := catalog.ParseFiles(context.Background(), path)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,13 +7,11 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"golang.org/x/sync/singleflight"
+	"github.com/lib/pq"
 
 	"villagebot/internal/pg"
 )
@@ -64,84 +62,6 @@ func transact(ctx context.Context, db *storeDB, fn func(tx *sqlx.Tx) error) erro
 	defer db.cache.forget()
 	return pg.Transact(ctx, db.DB, fn)
 }
-
-// readCache holds reads by key. Every write moves it to a new generation;
-// a read that began in an older one is not kept, so a read racing a write
-// never puts the state from before the write back in.
-type readCache struct {
-	mu      sync.Mutex
-	gen     uint64
-	entries map[string]cacheEntry
-	reads   singleflight.Group // reads under way, by key and generation
-}
-
-type cacheEntry struct {
-	v       any
-	expires time.Time
-}
-
-func (c *readCache) get(key string, now time.Time) (v any, gen uint64, ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[key]
-	if ok && now.Before(e.expires) {
-		return e.v, c.gen, true
-	}
-	return nil, c.gen, false
-}
-
-func (c *readCache) put(key string, gen uint64, v any, expires time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if gen == c.gen {
-		c.entries[key] = cacheEntry{v: v, expires: expires}
-	}
-}
-
-func (c *readCache) forget() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	clear(c.entries)
-}
-
-// cached returns what read returns, from the cache when it was read less
-// than s.CacheFor ago. Errors are not kept. The cache holds a handful of
-// keys per village and category, so it needs no bound. When an entry runs
-// out, the callers asking for it meanwhile share one read rather than all
-// going to the database at once; that read is no one caller's, so it runs
-// on its own (for at most sharedReadWait) and each caller waits for it
-// only as long as its own ctx allows.
-func cached[T any](ctx context.Context, s *Store, key string, read func(ctx context.Context) (T, error)) (T, error) {
-	if s.CacheFor <= 0 {
-		return read(ctx)
-	}
-	now := time.Now()
-	v, gen, ok := s.db.cache.get(key, now)
-	if ok {
-		return v.(T), nil
-	}
-	shared := s.db.cache.reads.DoChan(key+"@"+strconv.FormatUint(gen, 10), func() (any, error) {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedReadWait)
-		defer cancel()
-		fresh, err := read(rctx)
-		if err == nil {
-			s.db.cache.put(key, gen, fresh, now.Add(s.CacheFor))
-		}
-		return fresh, err
-	})
-	select {
-	case r := <-shared:
-		fresh, _ := r.Val.(T)
-		return fresh, r.Err
-	case <-ctx.Done():
-		var zero T
-		return zero, ctx.Err()
-	}
-}
-
-// sharedReadWait bounds a read that cached callers share.
-const sharedReadWait = 10 * time.Second
 
 const villageColumns = `v.id, v.code, v.names, v.regions, v.stories, v.photo_file_id`
 
@@ -210,8 +130,7 @@ func (s *Store) Product(ctx context.Context, id int64) (Product, error) {
 }
 
 // ProductBySKU returns the product with sku, hidden or not, or ErrNotFound.
-// When no SKU matches exactly, one that differs only in case does ("mn-tea"
-// finds MN-TEA); imports keep SKUs unique regardless of case.
+// SKUs are unique regardless of case, so "mn-tea" finds MN-TEA.
 func (s *Store) ProductBySKU(ctx context.Context, sku string) (Product, error) {
 	p, err := productBySKU(ctx, s.db.prep, strings.TrimSpace(sku), false)
 	if err != nil {
@@ -221,7 +140,7 @@ func (s *Store) ProductBySKU(ctx context.Context, sku string) (Product, error) {
 }
 
 // productBySKU finds a product as ProductBySKU does, locking its row when
-// forUpdate is set.
+// forUpdate is set. The unique index on upper(sku) finds it.
 func productBySKU(ctx context.Context, q sqlx.QueryerContext, sku string, forUpdate bool) (Product, error) {
 	if checkSKU(sku) != nil {
 		return Product{}, ErrNotFound
@@ -231,23 +150,27 @@ func productBySKU(ctx context.Context, q sqlx.QueryerContext, sku string, forUpd
 		lock = " FOR UPDATE OF p"
 	}
 	var p Product
-	err := sqlx.GetContext(ctx, q, &p, `SELECT `+productColumns+productFrom+` WHERE p.sku = $1`+lock, sku)
-	if errors.Is(err, sql.ErrNoRows) {
-		var list []Product
-		err = sqlx.SelectContext(ctx, q, &list, `SELECT `+productColumns+productFrom+`
-			WHERE upper(p.sku) = upper($1) ORDER BY p.sku LIMIT 2`+lock, sku)
-		switch {
-		case err != nil:
-		case len(list) == 1:
-			return list[0], nil
-		default:
-			return Product{}, ErrNotFound
-		}
+	err := sqlx.GetContext(ctx, q, &p, `SELECT `+productColumns+productFrom+` WHERE upper(p.sku) = upper($1)`+lock, sku)
+	return p, notFound(err)
+}
+
+// ProductsByIDs returns the products with the given ids, hidden or not,
+// by id, in one query: the cart reads its lines with it. An id with no
+// product is absent from the map; it is no error.
+func (s *Store) ProductsByIDs(ctx context.Context, ids []int64) (map[int64]Product, error) {
+	out := make(map[int64]Product, len(ids))
+	if len(ids) == 0 {
+		return out, nil
 	}
+	var list []Product
+	err := s.db.SelectContext(ctx, &list, `SELECT `+productColumns+productFrom+` WHERE p.id = ANY($1::bigint[])`, pq.Array(ids))
 	if err != nil {
-		return Product{}, err
+		return nil, fmt.Errorf("catalog: products %v: %w", ids, err)
 	}
-	return p, nil
+	for _, p := range list {
+		out[p.ID] = p
+	}
+	return out, nil
 }
 
 // ProductsByVillage returns the village's products ordered by SKU; with

@@ -45,6 +45,29 @@ func TestStoreReads(t *testing.T) {
 			t.Errorf("maona's names = %v", vs[2].Name)
 		}
 	})
+	t.Run("products are read by ids in one call, hidden ones too, unknown ids left out", func(t *testing.T) {
+		t.Parallel()
+		tea, err := s.ProductBySKU(ctx, "MN-BLACKTEA")
+		if err != nil {
+			t.Fatal(err)
+		}
+		coffee, err := s.ProductBySKU(ctx, "xl-coffee")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.ProductsByIDs(ctx, []int64{coffee.ID, tea.ID, 999999, tea.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[tea.ID].SKU != "MN-BLACKTEA" || got[coffee.ID].SKU != "XL-COFFEE" ||
+			got[tea.ID].Price != tea.Price || got[coffee.ID].VillageCode != "xinglong" {
+			t.Errorf("ProductsByIDs = %+v", got)
+		}
+		none, err := s.ProductsByIDs(ctx, nil)
+		if err != nil || len(none) != 0 {
+			t.Errorf("ProductsByIDs(nil) = %v, %v; want an empty map", none, err)
+		}
+	})
 	t.Run("a village is found by id and by code in any case", func(t *testing.T) {
 		t.Parallel()
 		byCode, err := s.VillageByCode(ctx, "MAONA")
@@ -277,7 +300,7 @@ func BenchmarkSearch(b *testing.B) {
 	for i := range 5000 {
 		fmt.Fprintf(&csv, "GEN-%d,maona,tea,茶叶%d号,Tea number %d,Чай номер %d,%d,%d\n", i, i, i, i, 10+i%90, i%50)
 	}
-	batch, err := catalog.Parse("gen.csv", strings.NewReader(csv.String()))
+	batch, err := catalog.Parse(context.Background(), "gen.csv", strings.NewReader(csv.String()))
 	if err != nil {
 		b.Fatal(err)
 	}

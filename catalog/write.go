@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -102,8 +104,8 @@ func (s *Store) change(ctx context.Context, op, sku, actor string, fn func(p *Pr
 			if err := updateProduct(ctx, tx, old, p, "adjust", actor); err != nil {
 				return err
 			}
-			out, err = productByID(ctx, tx, old.ID)
-			return err
+			out = p // what was written over the row this transaction holds
+			return nil
 		})
 	}
 	if err != nil {
@@ -112,9 +114,17 @@ func (s *Store) change(ctx context.Context, op, sku, actor string, fn func(p *Pr
 	return out, nil
 }
 
+// checkActor refuses an empty actor, and one PostgreSQL could not store
+// (a NUL, invalid UTF-8) or a log would show oddly (control characters),
+// before it reaches a query.
 func (s *Store) checkActor(actor string) error {
-	if strings.TrimSpace(actor) == "" {
+	switch {
+	case strings.TrimSpace(actor) == "":
 		return invalid("actor", "required")
+	case !utf8.ValidString(actor):
+		return invalid("actor", "not valid UTF-8")
+	case strings.IndexFunc(actor, unicode.IsControl) >= 0:
+		return invalid("actor", "holds a control character")
 	}
 	return nil
 }
@@ -134,15 +144,13 @@ func (s *Store) CreateProduct(ctx context.Context, p Product, actor string) (Pro
 			if err := resolveVillage(ctx, tx, &p); err != nil {
 				return err
 			}
-			if err := skuFree(ctx, tx, p.SKU); err != nil {
-				return err
-			}
 			id, err := insertProduct(ctx, tx, p, actor)
 			if err != nil {
 				return err
 			}
-			out, err = productByID(ctx, tx, id)
-			return err
+			out = p
+			out.ID = id
+			return nil
 		})
 	}
 	if err != nil {
@@ -173,24 +181,17 @@ func resolveVillage(ctx context.Context, tx *sqlx.Tx, p *Product) error {
 	return nil
 }
 
-// skuFree reports ErrExists when a product has sku, ignoring case.
-func skuFree(ctx context.Context, tx *sqlx.Tx, sku string) error {
-	var taken []string
-	err := tx.SelectContext(ctx, &taken, `SELECT sku FROM products WHERE upper(sku) = upper($1) LIMIT 1`, sku)
-	if err != nil {
-		return err
-	}
-	if len(taken) > 0 {
-		return fmt.Errorf("sku %s: %w", taken[0], ErrExists)
-	}
-	return nil
+// skuTaken reports whether err is the database refusing a SKU that
+// exists already, in this case or another (the unique indexes on sku and
+// on upper(sku)).
+func skuTaken(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == pgUniqueViolation &&
+		(pqErr.Constraint == "products_sku_key" || pqErr.Constraint == "products_sku_upper_key")
 }
 
-func productByID(ctx context.Context, tx *sqlx.Tx, id int64) (Product, error) {
-	var p Product
-	err := tx.GetContext(ctx, &p, `SELECT `+productColumns+productFrom+` WHERE p.id = $1`, id)
-	return p, notFound(err)
-}
+// pgUniqueViolation is PostgreSQL's code for a unique index refusing a row.
+const pgUniqueViolation = "23505"
 
 // insertProduct inserts p, with its 'initial' ledger row when it has stock.
 func insertProduct(ctx context.Context, tx *sqlx.Tx, p Product, actor string) (int64, error) {
@@ -200,8 +201,7 @@ func insertProduct(ctx context.Context, tx *sqlx.Tx, p Product, actor string) (i
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		RETURNING id`,
 		p.SKU, p.VillageID, p.Category, p.Name, p.Unit, p.Story, p.Price, p.Stock, p.Gift, p.Visible, p.PhotoURL, p.PhotoFileID)
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) && pqErr.Code == "23505" { // unique_violation: created meanwhile
+	if skuTaken(err) {
 		return 0, fmt.Errorf("sku %s: %w", p.SKU, ErrExists)
 	}
 	if err != nil {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
+
+	"github.com/lib/pq"
 
 	"villagebot/catalog"
 	"villagebot/catalog/catalogtest"
@@ -203,6 +206,48 @@ func TestWrites(t *testing.T) {
 			t.Error("a refused product touched the database")
 		}
 	})
+	t.Run("the database itself refuses a SKU that differs only in case", func(t *testing.T) {
+		t.Parallel()
+		s, db := demoStore(t)
+		p, err := s.ProductBySKU(ctx, "MN-BLACKTEA")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = db.ExecContext(ctx, `INSERT INTO products
+			(sku, village_id, category, names, units, stories, price_fen, stock, gift, visible, photo_url, photo_file_id)
+			VALUES ('mn-blacktea', $1, 'tea', '{"en":"X"}', '{}', '{}', 1, 0, false, true, '', '')`, p.VillageID)
+		var pqErr *pq.Error
+		if !errors.As(err, &pqErr) || pqErr.Code != "23505" || pqErr.Constraint != "products_sku_upper_key" {
+			t.Errorf("insert of mn-blacktea beside MN-BLACKTEA: %v, want a unique violation of products_sku_upper_key", err)
+		}
+	})
+	t.Run("a write returns the row it wrote", func(t *testing.T) {
+		t.Parallel()
+		s, _ := demoStore(t)
+		created, err := s.CreateProduct(ctx, catalog.Product{SKU: "MN-NEW", VillageCode: "maona", Category: catalog.Tea,
+			Name: catalog.Texts{"en": "New"}, Price: 100, Stock: 3, Visible: true}, "cli")
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, err := s.Product(ctx, created.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(created, stored) {
+			t.Errorf("CreateProduct returned\n%+v\nstored\n%+v", created, stored)
+		}
+		changed, err := s.SetPrice(ctx, "mn-new", 250, "cli")
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, err = s.Product(ctx, created.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(changed, stored) || stored.Price != 250 {
+			t.Errorf("SetPrice returned\n%+v\nstored\n%+v", changed, stored)
+		}
+	})
 	t.Run("concurrent adjustments never lose a unit or go below zero", func(t *testing.T) {
 		t.Parallel()
 		db := pgtest.New(t)
@@ -266,4 +311,25 @@ func TestWrites(t *testing.T) {
 			t.Errorf("changes = %v, want %s", got, want)
 		}
 	})
+}
+
+func TestWritesRefuseTextPostgreSQLCannotHold(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, db := demoStore(t)
+	before := dbState(t, db)
+	for _, actor := range []string{"telegram:\x0042", "cli\xff", "a\nb"} {
+		if _, err := s.SetStock(ctx, "MN-BLACKTEA", 3, actor); !errors.Is(err, catalog.ErrInvalid) {
+			t.Errorf("SetStock by %q: %v, want ErrInvalid", actor, err)
+		}
+		if _, err := s.Import(ctx, &catalog.Batch{}, catalog.ImportOptions{Actor: actor}); !errors.Is(err, catalog.ErrInvalid) {
+			t.Errorf("Import by %q: %v, want ErrInvalid", actor, err)
+		}
+	}
+	if _, err := s.ProductBySKU(ctx, "MN-\x00"); !errors.Is(err, catalog.ErrNotFound) {
+		t.Errorf("ProductBySKU with a NUL: %v, want ErrNotFound", err)
+	}
+	if dbState(t, db) != before {
+		t.Error("a refused write touched the database")
+	}
 }

@@ -22,6 +22,16 @@ func (p *parser) xlsx(file string, data []byte) {
 		p.fail(file, 0, "", "not an XLSX workbook")
 		return
 	}
+	switch reason, err := checkWorkbookBudget(p.ctx, data); {
+	case err != nil && p.expired(file, 0):
+		return
+	case err != nil:
+		p.fail(file, 0, "", "not a readable XLSX workbook ("+err.Error()+")")
+		return
+	case reason != "":
+		p.fail(file, 0, "", "refused: "+reason)
+		return
+	}
 	defer func() {
 		// excelize reads a zip of XML that anyone may have forged; a
 		// panic inside it is a bad file, not a reason to die.

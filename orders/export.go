@@ -1,11 +1,8 @@
 package orders
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -13,7 +10,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/xuri/excelize/v2"
 
 	"villagebot/catalog"
 )
@@ -104,17 +100,22 @@ type ExportRow struct {
 	Occasion  string
 	Recipient string
 	Country   string
-	NeededBy  string // YYYY-MM-DD
+	NeededBy  *time.Time // a calendar date, at midnight UTC
 	Notes     string
 }
 
 // Cells returns the row as text, in the order of ExportHeader, money in
-// yuan with two decimals. Nothing is neutralised yet.
+// yuan with two decimals, needed_by as YYYY-MM-DD. Nothing is neutralised
+// yet.
 func (r ExportRow) Cells() []string {
+	neededBy := ""
+	if r.NeededBy != nil {
+		neededBy = r.NeededBy.Format(time.DateOnly)
+	}
 	return []string{
 		r.Order, r.CreatedAt.Format(isoOffset), string(r.Kind), string(r.Status), r.Village,
 		r.SKU, r.Product, strconv.Itoa(r.Quantity), r.UnitPrice.String(), r.LineTotal.String(),
-		r.Contact, r.Phone, r.Delivery, r.Occasion, r.Recipient, r.Country, r.NeededBy, r.Notes,
+		r.Contact, r.Phone, r.Delivery, r.Occasion, r.Recipient, r.Country, neededBy, r.Notes,
 	}
 }
 
@@ -275,14 +276,15 @@ func (l exportLine) row(loc *time.Location) ExportRow {
 	if l.NeededBy != nil {
 		// A date column comes back as midnight UTC; its calendar date is
 		// the one stored, whatever loc is.
-		r.NeededBy = l.NeededBy.UTC().Format(time.DateOnly)
+		d := l.NeededBy.UTC()
+		r.NeededBy = &d
 	}
 	// Validation keeps these empty already; the export does not rely on it.
 	switch l.Kind {
 	case Gift:
 		r.Phone = ""
 	case Sale:
-		r.Occasion, r.Recipient, r.Country, r.NeededBy = "", "", "", ""
+		r.Occasion, r.Recipient, r.Country, r.NeededBy = "", "", "", nil
 	}
 	return r
 }
@@ -300,291 +302,6 @@ func bilingual(t catalog.Texts) string {
 		return en
 	}
 	return t.Get("zh")
-}
-
-// Neutralise makes a cell that a spreadsheet program would read as a
-// formula (it starts with =, +, -, @, a tab or a carriage return) plain
-// text by putting ' in front of it. Both encoders apply it to every text
-// cell: in a CSV file such a cell would run; in a workbook it is written
-// as a string and could not, but a sheet copied from the workbook into a
-// CSV file would carry it along, and the two formats should show the same
-// text. A phone number such as +86 138… is therefore shown as '+86 138….
-func Neutralise(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
-// utf8BOM starts a CSV file so that spreadsheet programs read it as UTF-8.
-const utf8BOM = "\uFEFF"
-
-// CSVEncoder writes an export as CSV (SPEC §7): UTF-8 with a BOM, CRLF
-// line ends, RFC 4180 quoting, the header first, and every cell that
-// could run as a formula neutralised (see Neutralise).
-type CSVEncoder struct {
-	buf    *bufio.Writer
-	w      *csv.Writer
-	header bool
-	lines  int
-	cells  []string
-}
-
-// NewCSVEncoder returns an encoder writing to w. The BOM and the header are
-// written with the first row, or by Close when there is none.
-func NewCSVEncoder(w io.Writer) *CSVEncoder {
-	buf := bufio.NewWriterSize(w, 64<<10)
-	cw := csv.NewWriter(buf) // reuses buf: it is a bufio.Writer large enough
-	cw.UseCRLF = true
-	return &CSVEncoder{buf: buf, w: cw, cells: make([]string, len(ExportHeader))}
-}
-
-func (enc *CSVEncoder) writeHeader() error {
-	if enc.header {
-		return nil
-	}
-	enc.header = true
-	if _, err := enc.buf.WriteString(utf8BOM); err != nil {
-		return err
-	}
-	return enc.w.Write(ExportHeader)
-}
-
-// Encode writes one row.
-func (enc *CSVEncoder) Encode(r ExportRow) error {
-	if err := enc.writeHeader(); err != nil {
-		return err
-	}
-	for i, c := range r.Cells() {
-		enc.cells[i] = Neutralise(c)
-	}
-	if err := enc.w.Write(enc.cells); err != nil {
-		return err
-	}
-	enc.lines++
-	return nil
-}
-
-// Lines is the number of rows encoded, the header not counted.
-func (enc *CSVEncoder) Lines() int { return enc.lines }
-
-// Close writes the header when no row was encoded and flushes. It does
-// not close the underlying writer.
-func (enc *CSVEncoder) Close() error {
-	if err := enc.writeHeader(); err != nil {
-		return err
-	}
-	enc.w.Flush()
-	if err := enc.w.Error(); err != nil {
-		return err
-	}
-	return enc.buf.Flush()
-}
-
-// The sheets of an XLSX export.
-const (
-	OrdersSheet   = "orders"
-	VillagesSheet = "villages"
-)
-
-// VillagesHeader is the header of the villages sheet of an XLSX export:
-// the /stats report of the exported range.
-var VillagesHeader = []string{
-	"village", "name", "sale_orders", "sale_units", "sale_value",
-	"gift_orders", "gift_units", "gift_value",
-}
-
-// XLSXEncoder writes an export as a workbook (SPEC §7): the sheet orders
-// holds the rows, with the header bold and frozen, quantities as whole
-// numbers and money as numbers shown with two decimals, and everything
-// else as text (created_at and needed_by too, so that the offset and the
-// date stay as written); text cells are neutralised as in CSV. On Close,
-// the sheet villages gets the report given to SetStats (Export does this).
-//
-// Rows go through excelize's stream writer, which keeps them on disk once
-// they outgrow a small buffer; the workbook is written to w by Close.
-type XLSXEncoder struct {
-	w     io.Writer
-	f     *excelize.File
-	sw    *excelize.StreamWriter
-	bold  int
-	money int
-	lines int
-	stats Stats
-	cells []any
-}
-
-// NewXLSXEncoder returns an encoder whose workbook Close writes to w.
-func NewXLSXEncoder(w io.Writer) (*XLSXEncoder, error) {
-	f := excelize.NewFile()
-	enc, err := newXLSXEncoder(w, f)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("orders: xlsx: %w", err)
-	}
-	return enc, nil
-}
-
-func newXLSXEncoder(w io.Writer, f *excelize.File) (*XLSXEncoder, error) {
-	if err := f.SetSheetName(f.GetSheetName(0), OrdersSheet); err != nil {
-		return nil, err
-	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return nil, err
-	}
-	money, err := f.NewStyle(&excelize.Style{NumFmt: 2}) // 0.00
-	if err != nil {
-		return nil, err
-	}
-	sw, err := f.NewStreamWriter(OrdersSheet)
-	if err != nil {
-		return nil, err
-	}
-	enc := &XLSXEncoder{w: w, f: f, sw: sw, bold: bold, money: money, cells: make([]any, len(ExportHeader))}
-	// Widths, then panes, then rows: the stream writer takes them in
-	// this order.
-	for _, c := range []struct {
-		from, to int
-		width    float64
-	}{
-		{1, 1, 9}, {2, 2, 26}, {3, 4, 10}, {5, 6, 14}, {7, 7, 36}, {8, 10, 11},
-		{11, 11, 20}, {12, 12, 18}, {13, 13, 30}, {14, 16, 24}, {17, 17, 12}, {18, 18, 40},
-	} {
-		if err := sw.SetColWidth(c.from, c.to, c.width); err != nil {
-			return nil, err
-		}
-	}
-	if err := freezeHeader(sw); err != nil {
-		return nil, err
-	}
-	if err := sw.SetRow("A1", boldRow(ExportHeader, bold)); err != nil {
-		return nil, err
-	}
-	return enc, nil
-}
-
-func freezeHeader(sw *excelize.StreamWriter) error {
-	return sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
-		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}}})
-}
-
-func boldRow(header []string, style int) []any {
-	row := make([]any, len(header))
-	for i, h := range header {
-		row[i] = excelize.Cell{Value: h, StyleID: style}
-	}
-	return row
-}
-
-// Columns of the orders sheet written as numbers.
-const (
-	quantityCol  = 7
-	unitPriceCol = 8
-	lineTotalCol = 9
-)
-
-// Encode writes one row.
-func (enc *XLSXEncoder) Encode(r ExportRow) error {
-	for i, c := range r.Cells() {
-		enc.cells[i] = textCell(c)
-	}
-	enc.cells[quantityCol] = r.Quantity
-	enc.cells[unitPriceCol] = excelize.Cell{Value: yuan(r.UnitPrice), StyleID: enc.money}
-	enc.cells[lineTotalCol] = excelize.Cell{Value: yuan(r.LineTotal), StyleID: enc.money}
-	if err := enc.sw.SetRow(rowCell(enc.lines+2), enc.cells); err != nil {
-		return err
-	}
-	enc.lines++
-	return nil
-}
-
-// textCell is a text cell's value: the text neutralised, or no value at
-// all for empty text, so that the cell is blank.
-func textCell(s string) any {
-	if s == "" {
-		return nil
-	}
-	return Neutralise(s)
-}
-
-// rowCell names the first cell of a row, e.g. "A2".
-func rowCell(row int) string { return "A" + strconv.Itoa(row) }
-
-// villageRow is a row of the villages sheet, its text and counts in the
-// style text, its money in the style money.
-func villageRow(v VillageStats, text, money int) []any {
-	cell := func(value any, style int) excelize.Cell { return excelize.Cell{Value: value, StyleID: style} }
-	return []any{
-		cell(textCell(v.Code), text), cell(textCell(bilingual(v.Name)), text),
-		cell(v.SaleOrders, text), cell(v.SaleUnits, text), cell(yuan(v.SaleValue), money),
-		cell(v.GiftOrders, text), cell(v.GiftUnits, text), cell(yuan(v.GiftValue), money),
-	}
-}
-
-// yuan is fen as a number of yuan for a spreadsheet cell. The nearest
-// double to a two-decimal amount is written back as that amount.
-func yuan(m catalog.Money) float64 { return float64(m) / 100 }
-
-// Lines is the number of rows encoded, the header not counted.
-func (enc *XLSXEncoder) Lines() int { return enc.lines }
-
-// SetStats sets the report Close writes on the villages sheet.
-func (enc *XLSXEncoder) SetStats(st Stats) { enc.stats = st }
-
-// Close finishes the orders sheet, writes the villages sheet and the whole
-// workbook to w, and releases the encoder's temporary files: call it also
-// after a failed export. It does not close w.
-func (enc *XLSXEncoder) Close() error {
-	defer enc.f.Close()
-	err := errors.Join(enc.sw.Flush(), enc.writeVillages())
-	if err == nil {
-		_, err = enc.f.WriteTo(enc.w)
-	}
-	if err != nil {
-		return fmt.Errorf("orders: xlsx: %w", err)
-	}
-	return nil
-}
-
-func (enc *XLSXEncoder) writeVillages() error {
-	if _, err := enc.f.NewSheet(VillagesSheet); err != nil {
-		return err
-	}
-	sw, err := enc.f.NewStreamWriter(VillagesSheet)
-	if err != nil {
-		return err
-	}
-	if err := sw.SetColWidth(1, 1, 14); err != nil {
-		return err
-	}
-	if err := sw.SetColWidth(2, 2, 30); err != nil {
-		return err
-	}
-	if err := sw.SetColWidth(3, 8, 12); err != nil {
-		return err
-	}
-	if err := freezeHeader(sw); err != nil {
-		return err
-	}
-	if err := sw.SetRow("A1", boldRow(VillagesHeader, enc.bold)); err != nil {
-		return err
-	}
-	boldMoney, err := enc.f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, NumFmt: 2})
-	if err != nil {
-		return err
-	}
-	for i, v := range enc.stats.Villages {
-		if err := sw.SetRow(rowCell(i+2), villageRow(v, 0, enc.money)); err != nil {
-			return err
-		}
-	}
-	total := enc.stats.Total
-	total.Code, total.Name = "Total", nil // no village code has capitals
-	if err := sw.SetRow(rowCell(len(enc.stats.Villages)+2), villageRow(total, enc.bold, boldMoney)); err != nil {
-		return err
-	}
-	return sw.Flush()
 }
 
 // WriteExport writes the export of f to w as "csv" or "xlsx" and returns

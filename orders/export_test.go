@@ -20,6 +20,7 @@ import (
 
 	"villagebot/catalog"
 	"villagebot/internal/pgtest"
+	"villagebot/internal/sheet"
 	"villagebot/orders"
 )
 
@@ -213,8 +214,8 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 // dumpWorkbook shows a workbook as text: per sheet, one line per row,
-// text cells quoted, number cells bare with their formatted value after
-// them, e.g. 88 (88.00).
+// text cells quoted (followed by "(text)" when quote-prefixed), number
+// cells bare with their formatted value after them, e.g. 88 (88.00).
 func dumpWorkbook(t *testing.T, x *excelize.File) []byte {
 	t.Helper()
 	var b bytes.Buffer
@@ -235,9 +236,16 @@ func dumpWorkbook(t *testing.T, x *excelize.File) []byte {
 				if err != nil {
 					t.Fatal(err)
 				}
+				style, err := x.GetCellStyle(sheet, name)
+				if err != nil {
+					t.Fatal(err)
+				}
 				switch typ {
 				case excelize.CellTypeInlineString, excelize.CellTypeSharedString:
 					cells[c] = strconv.Quote(v)
+					if quotePrefixed(t, x, style) {
+						cells[c] += " (text)"
+					}
 				case excelize.CellTypeUnset, excelize.CellTypeNumber:
 					shown, err := x.GetCellValue(sheet, name)
 					if err != nil {
@@ -253,6 +261,16 @@ func dumpWorkbook(t *testing.T, x *excelize.File) []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+// quotePrefixed reports whether the cell style id of x is quote-prefixed
+// text.
+func quotePrefixed(t *testing.T, x *excelize.File, id int) bool {
+	t.Helper()
+	if _, err := x.GetStyle(id); err != nil { // reads the styles of x
+		t.Fatal(err)
+	}
+	return sheet.IsQuotePrefixed(x, id)
 }
 
 func TestExportCSVGolden(t *testing.T) {
@@ -449,10 +467,10 @@ func TestExportXLSXFormat(t *testing.T) {
 			t.Errorf("panes %+v, want the first row frozen", panes)
 		}
 	})
-	t.Run("writes numbers as numbers and text as text", func(t *testing.T) {
+	t.Run("writes numbers as numbers, dates as dates and text as text", func(t *testing.T) {
 		for cell, want := range map[string]excelize.CellType{
 			"A2": excelize.CellTypeInlineString, // #1001
-			"B2": excelize.CellTypeInlineString, // created_at
+			"B2": excelize.CellTypeUnset,        // created_at: a date
 			"H2": excelize.CellTypeUnset,        // quantity: a number
 			"I2": excelize.CellTypeUnset,        // unit_price
 			"J2": excelize.CellTypeUnset,        // line_total
@@ -469,13 +487,21 @@ func TestExportXLSXFormat(t *testing.T) {
 			t.Errorf("line_total of 2 × 88.00 shows %q, want 176.00", got)
 		}
 	})
-	t.Run("neutralises a formula in a contact", func(t *testing.T) {
+	t.Run("writes a formula in a contact as quote-prefixed text, without an apostrophe", func(t *testing.T) {
 		found := false
-		for _, row := range rows[1:] {
+		for i, row := range rows[1:] {
 			if row[0] == "#1004" {
 				found = true
-				if got, want := row[10], "'"+hyperlink; got != want {
-					t.Errorf("contact = %q, want %q", got, want)
+				if got := row[10]; got != hyperlink {
+					t.Errorf("contact = %q, want %q", got, hyperlink)
+				}
+				cell := "K" + strconv.Itoa(i+2)
+				if typ, err := x.GetCellType("orders", cell); err != nil || typ != excelize.CellTypeInlineString {
+					t.Errorf("type of %s = %v, %v; want text", cell, typ, err)
+				}
+				id, err := x.GetCellStyle("orders", cell)
+				if err != nil || !quotePrefixed(t, x, id) {
+					t.Errorf("%s (style %d, %v) is not quote-prefixed", cell, id, err)
 				}
 			}
 		}
@@ -486,6 +512,34 @@ func TestExportXLSXFormat(t *testing.T) {
 		if err != nil || fs != "" {
 			t.Errorf("K7 has formula %q, %v", fs, err)
 		}
+	})
+	t.Run("writes a phone as its plain value", func(t *testing.T) {
+		if got, want := value("L2"), "+86 138 0013 8000"; got != want {
+			t.Errorf("phone = %q, want %q", got, want)
+		}
+		id, err := x.GetCellStyle("orders", "L2")
+		if err != nil || !quotePrefixed(t, x, id) {
+			t.Errorf("L2 (style %d, %v) is not quote-prefixed", id, err)
+		}
+	})
+	t.Run("writes created_at and needed_by as dates", func(t *testing.T) {
+		if got, want := value("B2"), "2026-03-31 23:59:00"; got != want { // #1001, in Shanghai
+			t.Errorf("created_at shows %q, want %q", got, want)
+		}
+		for i, row := range rows[1:] {
+			if row[0] != "#1003" {
+				continue
+			}
+			cell := "Q" + strconv.Itoa(i+2)
+			if typ, err := x.GetCellType("orders", cell); err != nil || typ != excelize.CellTypeUnset {
+				t.Errorf("type of %s = %v, %v; want a number", cell, typ, err)
+			}
+			if got, want := value(cell), "2026-04-15"; got != want {
+				t.Errorf("needed_by shows %q, want %q", got, want)
+			}
+			return
+		}
+		t.Error("no row of #1003")
 	})
 	t.Run("keeps Chinese through a round trip", func(t *testing.T) {
 		if got, want := value("G2"), "毛纳红茶 / Maona black tea"; got != want {

@@ -8,12 +8,9 @@ package orders
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"villagebot/catalog"
 )
@@ -26,6 +23,13 @@ var (
 	ErrForbidden     = errors.New("forbidden")
 	ErrInvalid       = errors.New("invalid order")
 	ErrEmpty         = errors.New("order has no lines")
+	// ErrChanged refuses an order whose products changed since the
+	// customer saw its summary: see ChangedError.
+	ErrChanged = errors.New("changed since the summary")
+	// ErrOfficeOnly refuses a customer-style cancel of a gift order:
+	// gift orders are cancelled by office staff only (SetStatus, with the
+	// role checked by the caller at the press). It is also ErrForbidden.
+	ErrOfficeOnly = fmt.Errorf("%w: a gift order is cancelled by office staff only", ErrForbidden)
 )
 
 // InvalidError names the field of a request that is wrong and why. It is
@@ -84,6 +88,49 @@ func (e *ShortError) Error() string {
 
 // Unwrap makes a ShortError match ErrOutOfStock.
 func (e *ShortError) Unwrap() error { return ErrOutOfStock }
+
+// Change is a line of an order whose product is not what the customer
+// saw on the summary they confirmed.
+type Change struct {
+	ProductID int64
+	SKU       string        // empty when the product does not exist
+	Name      catalog.Texts // empty when the product does not exist
+	Seen      catalog.Money // the unit price on the summary
+	Price     catalog.Money // the unit price now
+	// Hidden is set when the product cannot be ordered any more: it is
+	// hidden, gone, or, for a gift order, no longer gift-eligible.
+	Hidden bool
+}
+
+// ChangedError lists every line of an order whose price or visibility
+// changed since the summary (LineRequest.Seen). It is ErrChanged. Nothing
+// was reserved and no order number was used.
+type ChangedError struct {
+	Lines []Change
+}
+
+func (e *ChangedError) Error() string {
+	var b strings.Builder
+	b.WriteString("changed since the summary:")
+	for i, c := range e.Lines {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		name := c.SKU
+		if name == "" {
+			name = "product " + strconv.FormatInt(c.ProductID, 10)
+		}
+		if c.Hidden {
+			fmt.Fprintf(&b, " %s (no longer available)", name)
+		} else {
+			fmt.Fprintf(&b, " %s (price %s, was %s)", name, c.Price, c.Seen)
+		}
+	}
+	return b.String()
+}
+
+// Unwrap makes a ChangedError match ErrChanged.
+func (e *ChangedError) Unwrap() error { return ErrChanged }
 
 // Kind tells a sale from a gift.
 type Kind string
@@ -252,250 +299,6 @@ func ParseRef(s string) (int64, error) {
 // change: "telegram:<id>".
 func TelegramActor(telegramID int64) string {
 	return "telegram:" + strconv.FormatInt(telegramID, 10)
-}
-
-// Limits of a checkout.
-const (
-	MaxLines    = 50  // distinct products in one order
-	MaxQuantity = 999 // units of one product in one order
-	MaxToken    = 64  // characters of a checkout token
-
-	maxContact   = 100
-	maxPhone     = 32
-	maxAddress   = 300
-	maxOccasion  = 200
-	maxRecipient = 200
-	maxCountry   = 100
-	maxNotes     = 1000
-	maxUsername  = 64
-	maxFirstName = 256
-	maxLanguage  = 16
-	maxActor     = 100
-)
-
-// LineRequest asks for Quantity units of a product.
-type LineRequest struct {
-	ProductID int64
-	Quantity  int
-}
-
-// PlaceRequest is a checkout: who orders what, and how it reaches them.
-type PlaceRequest struct {
-	// Token identifies the checkout: placing the same token again returns
-	// the first order instead of making a second one.
-	Token     string
-	Kind      Kind
-	Customer  Customer
-	Contact   string // required for a sale
-	Phone     string // required for a sale; none for a gift
-	Delivery  Delivery
-	Address   string // required when Delivery is Hotel or Shipping
-	Occasion  string // required for a gift
-	Recipient string // required for a gift
-	Country   string
-	NeededBy  *time.Time // gifts only; a calendar date
-	Notes     string
-	Lines     []LineRequest
-	// Actor is recorded in the ledger and the order's events; empty means
-	// the customer, TelegramActor(Customer.TelegramID).
-	Actor string
-}
-
-// Validate reports the first thing wrong with the request as an
-// *InvalidError (ErrInvalid), or ErrEmpty when it has no lines.
-func (r PlaceRequest) Validate() error {
-	_, err := r.normalize()
-	return err
-}
-
-// normalize checks the request and returns it with its texts trimmed, its
-// lines merged per product and sorted by product id, and its defaults
-// filled in.
-func (r PlaceRequest) normalize() (PlaceRequest, error) {
-	r.Token = strings.TrimSpace(r.Token)
-	if err := checkText("token", r.Token, MaxToken, true, false); err != nil {
-		return r, err
-	}
-	if !r.Kind.Valid() {
-		return r, invalid("kind", "%q is neither sale nor gift", r.Kind)
-	}
-	if err := r.normalizeCustomer(); err != nil {
-		return r, err
-	}
-
-	for _, f := range []struct {
-		name      string
-		s         *string
-		max       int
-		multiline bool
-	}{
-		{"contact", &r.Contact, maxContact, false},
-		{"phone", &r.Phone, maxPhone, false},
-		{"address", &r.Address, maxAddress, true},
-		{"occasion", &r.Occasion, maxOccasion, false},
-		{"recipient", &r.Recipient, maxRecipient, false},
-		{"country", &r.Country, maxCountry, false},
-		{"notes", &r.Notes, maxNotes, true},
-		{"actor", &r.Actor, maxActor, false},
-	} {
-		*f.s = strings.TrimSpace(*f.s)
-		if err := checkText(f.name, *f.s, f.max, false, f.multiline); err != nil {
-			return r, err
-		}
-	}
-	if r.Actor == "" {
-		r.Actor = TelegramActor(r.Customer.TelegramID)
-	}
-
-	switch r.Kind {
-	case Sale:
-		if r.Contact == "" {
-			return r, invalid("contact", "required")
-		}
-		if r.Phone == "" {
-			return r, invalid("phone", "required")
-		}
-		if !r.Delivery.Valid() {
-			return r, invalid("delivery", "%q is not pickup, hotel or shipping", r.Delivery)
-		}
-		for _, f := range []struct{ name, s string }{
-			{"occasion", r.Occasion}, {"recipient", r.Recipient}, {"country", r.Country},
-		} {
-			if f.s != "" {
-				return r, invalid(f.name, "only for gift orders")
-			}
-		}
-		if r.NeededBy != nil {
-			return r, invalid("needed_by", "only for gift orders")
-		}
-	case Gift:
-		if r.Occasion == "" {
-			return r, invalid("occasion", "required")
-		}
-		if r.Recipient == "" {
-			return r, invalid("recipient", "required")
-		}
-		if r.Phone != "" {
-			return r, invalid("phone", "gift orders carry no customer phone")
-		}
-		if r.Delivery != "" && !r.Delivery.Valid() {
-			return r, invalid("delivery", "%q is not pickup, hotel or shipping", r.Delivery)
-		}
-	}
-	if r.Phone != "" {
-		if err := checkPhone(r.Phone); err != nil {
-			return r, err
-		}
-	}
-	if r.Delivery.NeedsAddress() && r.Address == "" {
-		return r, invalid("address", "required for %s delivery", r.Delivery)
-	}
-
-	lines, err := mergeLines(r.Lines)
-	if err != nil {
-		return r, err
-	}
-	r.Lines = lines
-	return r, nil
-}
-
-func (r *PlaceRequest) normalizeCustomer() error {
-	c := &r.Customer
-	if c.TelegramID <= 0 {
-		return invalid("customer.telegram_id", "must be a Telegram user id")
-	}
-	if c.ChatID == 0 {
-		return invalid("customer.chat_id", "required")
-	}
-	c.Username = strings.TrimSpace(c.Username)
-	c.FirstName = strings.TrimSpace(c.FirstName)
-	c.Language = strings.TrimSpace(c.Language)
-	if err := checkText("customer.username", c.Username, maxUsername, false, false); err != nil {
-		return err
-	}
-	if err := checkText("customer.first_name", c.FirstName, maxFirstName, false, false); err != nil {
-		return err
-	}
-	if c.Language == "" {
-		c.Language = "en"
-	}
-	if len(c.Language) > maxLanguage || strings.IndexFunc(c.Language, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_')
-	}) >= 0 {
-		return invalid("customer.language", "%q is not a language code", c.Language)
-	}
-	return nil
-}
-
-// mergeLines checks each line, adds up lines of the same product and sorts
-// them by product id, the order in which stock is locked.
-func mergeLines(in []LineRequest) ([]LineRequest, error) {
-	if len(in) == 0 {
-		return nil, ErrEmpty
-	}
-	qty := make(map[int64]int, len(in))
-	for i, l := range in {
-		if l.ProductID <= 0 {
-			return nil, invalid(fmt.Sprintf("lines[%d].product_id", i), "must be positive")
-		}
-		if l.Quantity < 1 || l.Quantity > MaxQuantity {
-			return nil, invalid(fmt.Sprintf("lines[%d].quantity", i), "must be 1 to %d", MaxQuantity)
-		}
-		qty[l.ProductID] += l.Quantity
-	}
-	if len(qty) > MaxLines {
-		return nil, invalid("lines", "more than %d products", MaxLines)
-	}
-	out := make([]LineRequest, 0, len(qty))
-	for id, q := range qty {
-		if q > MaxQuantity {
-			return nil, invalid("lines", "more than %d units of product %d", MaxQuantity, id)
-		}
-		out = append(out, LineRequest{ProductID: id, Quantity: q})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ProductID < out[j].ProductID })
-	return out, nil
-}
-
-// checkText refuses text that is not UTF-8, too long, missing when
-// required, or that holds control characters (line breaks and tabs are
-// allowed in multiline fields).
-func checkText(field, s string, max int, required, multiline bool) error {
-	if !utf8.ValidString(s) {
-		return invalid(field, "not valid UTF-8")
-	}
-	if required && s == "" {
-		return invalid(field, "required")
-	}
-	if n := utf8.RuneCountInString(s); n > max {
-		return invalid(field, "longer than %d characters", max)
-	}
-	for _, c := range s {
-		if unicode.IsControl(c) && !(multiline && (c == '\n' || c == '\r' || c == '\t')) {
-			return invalid(field, "contains control characters")
-		}
-	}
-	return nil
-}
-
-// checkPhone accepts what people type or Telegram shares: digits with
-// spaces, dashes, dots, parentheses and a leading plus; 5 to 20 digits.
-func checkPhone(s string) error {
-	digits := 0
-	for i, c := range s {
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-		case c == '+' && i == 0:
-		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
-		default:
-			return invalid("phone", "%q is not a phone number", s)
-		}
-	}
-	if digits < 5 || digits > 20 {
-		return invalid("phone", "%q is not a phone number", s)
-	}
-	return nil
 }
 
 // wrap prefixes a non-nil error with the operation that failed, keeping it

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -24,10 +25,14 @@ import (
 // order.
 //
 // Prices, names and units are read from the catalog while the stock is
-// reserved, never taken from the request. When any line is short, Place
-// returns a *ShortError (ErrOutOfStock) listing every short line with what
-// is left now. A bad request is ErrInvalid (an *InvalidError naming the
-// field) or ErrEmpty.
+// reserved, never taken from the request. A line that carries what the
+// customer saw (LineRequest.Seen) is checked against them under the same
+// row lock: when a price differs or a product is hidden now, Place
+// returns a *ChangedError (ErrChanged) listing every changed line. When
+// any line is short, it returns a *ShortError (ErrOutOfStock) listing
+// every short line with what is left now. A bad request is ErrInvalid (an
+// *InvalidError naming the field) or ErrEmpty. An order refused for any
+// reason takes no order number: numbers have no gaps.
 //
 // Coordinators of each village in the order are told of it through the
 // outbox, and of every product whose stock this order brought down to the
@@ -134,61 +139,78 @@ func insertOrder(ctx context.Context, tx querier, req PlaceRequest, now time.Tim
 	return o, err
 }
 
-// reservedLine is a line just written, with the product's stock after it.
+// reservedLine is a line just written, with the product's stock after it
+// and, on the order's last line, the order's number.
 type reservedLine struct {
 	Line
-	StockAfter int `db:"stock_after"`
+	StockAfter  int   `db:"stock_after"`
+	OrderNumber int64 `db:"order_number"`
 }
 
 // reserve takes each line's units from stock (lines come sorted by product
-// id), writes the ledger and the order lines, the order's total, its first
-// event and the coordinators' notices. After the first short line it only
-// looks at the remaining lines, to report every shortage without locking
-// more rows; the caller's rollback undoes the lines already reserved.
+// id), writes the ledger and the order lines, the order's number and
+// total, its first event and the coordinators' notices. After the first
+// line that cannot be reserved it only looks at the remaining lines, to
+// report every problem without locking more rows; the caller's rollback
+// undoes the lines already reserved. Lines that changed since the summary
+// are reported before shortages.
 func (s *Store) reserve(ctx context.Context, tx querier, o *Order, req PlaceRequest, now time.Time) error {
 	var short []Shortage
+	var changed []Change
 	for i, l := range req.Lines {
-		if short != nil {
-			sh, isShort, err := checkLine(ctx, tx, l, req.Kind)
+		if short != nil || changed != nil {
+			sh, ch, err := checkLine(ctx, tx, l, req.Kind)
 			if err != nil {
 				return err
 			}
-			if isShort {
-				short = append(short, sh)
-			}
+			short, changed = appendProblem(short, changed, sh, ch)
 			continue
 		}
 		var last *orderDone
 		if i == len(req.Lines)-1 {
-			last = &orderDone{number: o.Number, total: o.Total, villages: villagesOf(o.Lines)}
+			last = &orderDone{total: o.Total, villages: villagesOf(o.Lines)}
 		}
-		line, sh, err := reserveLine(ctx, tx, o.ID, l, req, now, last)
+		line, sh, ch, err := reserveLine(ctx, tx, o.ID, l, req, now, last)
 		if err != nil {
 			return err
 		}
-		if sh != nil {
-			short = append(short, *sh)
+		if sh != nil || ch != nil {
+			short, changed = appendProblem(short, changed, sh, ch)
 			continue
 		}
 		o.Lines = append(o.Lines, line.Line)
 		o.Total += line.LineTotal()
+		if last != nil {
+			o.Number = line.OrderNumber
+		}
 		if before := line.StockAfter + line.Quantity; before > s.LowStock && line.StockAfter <= s.LowStock {
 			if err := notifyLowStock(ctx, tx, line, now); err != nil {
 				return err
 			}
 		}
 	}
-	if short != nil {
+	switch {
+	case changed != nil:
+		return &ChangedError{Lines: changed}
+	case short != nil:
 		return &ShortError{Lines: short}
 	}
 	return nil
 }
 
+func appendProblem(short []Shortage, changed []Change, sh *Shortage, ch *Change) ([]Shortage, []Change) {
+	if sh != nil {
+		short = append(short, *sh)
+	}
+	if ch != nil {
+		changed = append(changed, *ch)
+	}
+	return short, changed
+}
+
 // orderDone is what the last line's statement needs to finish the order
-// too: the order's number, and the total and villages of the lines
-// before.
+// too: the total and villages of the lines before.
 type orderDone struct {
-	number   int64
 	total    catalog.Money
 	villages []int64
 }
@@ -204,106 +226,128 @@ func villagesOf(lines []Line) []int64 {
 	return villages
 }
 
-// reserveLine takes the line's units from stock when the product can be
-// ordered and has enough, writing its ledger row and order line in the
-// same statement. The UPDATE's condition is checked again on the newest
-// row version after waiting for a concurrent buyer, so a unit is never
-// sold twice. When the line is short it returns the shortage instead.
-//
-// For the last line (last not nil) the same statement also finishes the
-// order: its total, its first event and the coordinators' notices. The
-// product's row is locked from this statement to the commit, and a
-// product in demand has buyers queueing for it: a round trip less while
-// it is held is a round trip less for each of them.
-func reserveLine(ctx context.Context, tx querier, orderID int64, l LineRequest, req PlaceRequest, now time.Time, last *orderDone) (reservedLine, *Shortage, error) {
-	var sh Shortage
+// reserveLineSQL takes a line's units from stock and writes its ledger row
+// and order line, when the product can be ordered, has enough, and (with
+// $10 set) still costs what the customer saw. On the order's last line
+// ($7) it also finishes the order: takes the next order number from
+// order_numbers, the last write of the transaction, so that an order
+// refused at any line takes none; sets the number and total; writes the
+// first event and the coordinators' notices.
+const reserveLineSQL = `
+	WITH p AS (
+	    UPDATE products
+	       SET stock = stock - $2::int, updated_at = now()
+	     WHERE id = $1 AND stock >= $2::int AND visible AND (gift OR NOT $3::boolean)
+	       AND ($10::bigint IS NULL OR price_fen = $10::bigint)
+	 RETURNING id, village_id, sku, names, units, price_fen, stock
+	), ledger AS (
+	    INSERT INTO stock_ledger (product_id, delta, reason, actor, order_id, created_at)
+	    SELECT id, -$2::int, 'order', $4, $5, $6 FROM p
+	), line AS (
+	    INSERT INTO order_lines (order_id, product_id, village_id, sku, product_names,
+	                             units, unit_price_fen, quantity)
+	    SELECT $5, id, village_id, sku, names, units, price_fen, $2::int FROM p
+	 RETURNING id, order_id, product_id, village_id, sku, product_names, units,
+	           unit_price_fen, quantity, ready_at
+	), num AS (
+	    UPDATE order_numbers SET last = last + 1
+	     WHERE $7::boolean AND EXISTS (SELECT 1 FROM p)
+	 RETURNING last
+	), total AS (
+	    UPDATE orders SET number = num.last, total_fen = $8::bigint + p.price_fen * $2::int
+	      FROM p, num
+	     WHERE orders.id = $5
+	), event AS (
+	    INSERT INTO order_events (order_id, from_status, to_status, actor, created_at)
+	    SELECT $5, '', 'placed', $4, $6 FROM num
+	), notices AS (
+	    INSERT INTO outbox (chat_id, kind, payload, created_at)
+	    SELECT s.telegram_id, 'new_order',
+	           jsonb_build_object('order', num.last, 'village_id', s.village_id), $6
+	      FROM staff s, p, num
+	     WHERE s.role = 'coordinator'
+	       AND (s.village_id = ANY($9::bigint[]) OR s.village_id = p.village_id)
+	     ORDER BY s.village_id, s.telegram_id
+	)
+	SELECT line.id, line.order_id, line.product_id, line.village_id, v.code AS village_code,
+	       line.sku, line.product_names, line.units, line.unit_price_fen, line.quantity,
+	       line.ready_at, p.stock AS stock_after, coalesce(num.last, 0) AS order_number
+	  FROM line
+	  JOIN p ON p.id = line.product_id
+	  JOIN villages v ON v.id = line.village_id
+	  LEFT JOIN num ON true`
+
+// reserveLine runs reserveLineSQL for one line; for the last line (last
+// not nil) it finishes the order too. The UPDATE's condition is checked
+// again on the newest row version after waiting for a concurrent buyer,
+// so a unit is never sold twice. The product's row is locked from this
+// statement to the commit, and a product in demand has buyers queueing
+// for it: a round trip less while it is held is a round trip less for
+// each of them. When the line cannot be reserved it returns why instead.
+func reserveLine(ctx context.Context, tx querier, orderID int64, l LineRequest, req PlaceRequest, now time.Time, last *orderDone) (reservedLine, *Shortage, *Change, error) {
 	finish := last != nil
 	if !finish {
 		last = &orderDone{villages: []int64{}}
 	}
-	for try := 0; try < 3; try++ {
+	var seen *int64
+	if l.Seen != nil {
+		price := int64(l.Seen.UnitPrice)
+		seen = &price
+	}
+	for try := 0; ; try++ {
 		var line reservedLine
-		err := sqlx.GetContext(ctx, tx, &line, `
-			WITH p AS (
-			    UPDATE products
-			       SET stock = stock - $2::int, updated_at = now()
-			     WHERE id = $1 AND stock >= $2::int AND visible AND (gift OR NOT $3::boolean)
-			 RETURNING id, village_id, sku, names, units, price_fen, stock
-			), ledger AS (
-			    INSERT INTO stock_ledger (product_id, delta, reason, actor, order_id, created_at)
-			    SELECT id, -$2::int, 'order', $4, $5, $6 FROM p
-			), line AS (
-			    INSERT INTO order_lines (order_id, product_id, village_id, sku, product_names,
-			                             units, unit_price_fen, quantity)
-			    SELECT $5, id, village_id, sku, names, units, price_fen, $2::int FROM p
-			 RETURNING id, order_id, product_id, village_id, sku, product_names, units,
-			           unit_price_fen, quantity, ready_at
-			), total AS (
-			    -- The order's finish, on its last line only ($7).
-			    UPDATE orders SET total_fen = $8::bigint + p.price_fen * $2::int
-			      FROM p
-			     WHERE orders.id = $5 AND $7::boolean
-			), event AS (
-			    INSERT INTO order_events (order_id, from_status, to_status, actor, created_at)
-			    SELECT $5, '', 'placed', $4, $6 FROM p WHERE $7::boolean
-			), notices AS (
-			    INSERT INTO outbox (chat_id, kind, payload, created_at)
-			    SELECT s.telegram_id, 'new_order',
-			           jsonb_build_object('order', $9::bigint, 'village_id', s.village_id), $6
-			      FROM staff s, p
-			     WHERE $7::boolean AND s.role = 'coordinator'
-			       AND (s.village_id = ANY($10::bigint[]) OR s.village_id = p.village_id)
-			     ORDER BY s.village_id, s.telegram_id
-			)
-			SELECT line.id, line.order_id, line.product_id, line.village_id, v.code AS village_code,
-			       line.sku, line.product_names, line.units, line.unit_price_fen, line.quantity,
-			       line.ready_at, p.stock AS stock_after
-			  FROM line
-			  JOIN p ON p.id = line.product_id
-			  JOIN villages v ON v.id = line.village_id`,
+		err := sqlx.GetContext(ctx, tx, &line, reserveLineSQL,
 			l.ProductID, l.Quantity, req.Kind == Gift, req.Actor, orderID, now,
-			finish, int64(last.total), last.number, pq.Array(last.villages))
+			finish, int64(last.total), pq.Array(last.villages), seen)
 		if err == nil {
-			return line, nil, nil
+			return line, nil, nil, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
-			return reservedLine{}, nil, err
+			return reservedLine{}, nil, nil, err
 		}
-		var isShort bool
-		sh, isShort, err = checkLine(ctx, tx, l, req.Kind)
-		if err != nil {
-			return reservedLine{}, nil, err
+		sh, ch, err := checkLine(ctx, tx, l, req.Kind)
+		if err != nil || sh != nil || ch != nil {
+			return reservedLine{}, sh, ch, err
 		}
-		if isShort {
-			return reservedLine{}, &sh, nil
+		if try == 2 {
+			return reservedLine{}, nil, nil, fmt.Errorf("product %d: its stock kept changing while reserving", l.ProductID)
 		}
 		// Stock came back between the two statements (a cancellation
 		// committed): try again.
 	}
-	return reservedLine{}, &sh, nil
 }
 
-// checkLine reports whether a line cannot be reserved now, and why.
-func checkLine(ctx context.Context, tx querier, l LineRequest, kind Kind) (Shortage, bool, error) {
+// checkLine reports why a line cannot be reserved now: it changed since
+// the customer saw it (the product hidden, gone or its price changed,
+// when the line carries what was seen), or it is short or unavailable.
+// Both nil: it can be reserved.
+func checkLine(ctx context.Context, tx querier, l LineRequest, kind Kind) (*Shortage, *Change, error) {
 	var p struct {
 		SKU     string        `db:"sku"`
 		Name    catalog.Texts `db:"names"`
 		Stock   int           `db:"stock"`
 		Visible bool          `db:"visible"`
 		Gift    bool          `db:"gift"`
+		Price   catalog.Money `db:"price_fen"`
 	}
-	err := sqlx.GetContext(ctx, tx, &p, `SELECT sku, names, stock, visible, gift FROM products WHERE id = $1`, l.ProductID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Shortage{ProductID: l.ProductID, Wanted: l.Quantity, Unavailable: true}, true, nil
+	err := sqlx.GetContext(ctx, tx, &p, `SELECT sku, names, stock, visible, gift, price_fen FROM products WHERE id = $1`, l.ProductID)
+	gone := errors.Is(err, sql.ErrNoRows)
+	if err != nil && !gone {
+		return nil, nil, err
 	}
-	if err != nil {
-		return Shortage{}, false, err
+	unavailable := gone || !p.Visible || (kind == Gift && !p.Gift)
+	if l.Seen != nil && (unavailable || p.Price != l.Seen.UnitPrice) {
+		return nil, &Change{ProductID: l.ProductID, SKU: p.SKU, Name: p.Name, Seen: l.Seen.UnitPrice, Price: p.Price, Hidden: unavailable}, nil
 	}
-	sh := Shortage{ProductID: l.ProductID, SKU: p.SKU, Name: p.Name, Wanted: l.Quantity, Left: p.Stock}
-	if !p.Visible || (kind == Gift && !p.Gift) {
+	sh := &Shortage{ProductID: l.ProductID, SKU: p.SKU, Name: p.Name, Wanted: l.Quantity, Left: p.Stock}
+	switch {
+	case unavailable:
 		sh.Unavailable, sh.Left = true, 0
+		return sh, nil, nil
+	case p.Stock < l.Quantity:
+		return sh, nil, nil
 	}
-	return sh, sh.Unavailable || sh.Left < sh.Wanted, nil
+	return nil, nil, nil
 }
 
 // notifyLowStock tells the product's village coordinators that its stock

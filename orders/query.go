@@ -26,6 +26,9 @@ func (s *Store) Get(ctx context.Context, number int64) (o Order, err error) {
 // lines.
 func (s *Store) ByToken(ctx context.Context, token string) (o Order, err error) {
 	defer wrap(&err, "ByToken(%q)", token)
+	if err := checkText("token", token, MaxToken, true, false); err != nil {
+		return Order{}, err // a NUL or invalid UTF-8 never reaches PostgreSQL
+	}
 	return getOrder(ctx, s.prep, `SELECT `+orderColumns+` FROM orders WHERE checkout_token = $1`, token)
 }
 

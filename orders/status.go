@@ -41,8 +41,9 @@ func (s *Store) SetStatus(ctx context.Context, number int64, to Status, actor st
 // CancelByCustomer cancels a customer's own order while it is still
 // placed, returning its stock. An order that does not exist or belongs to
 // someone else is ErrNotFound alike, so nobody learns of others' orders;
-// an order past placed is ErrBadTransition, and a paid one ErrAlreadyPaid
-// (the office cancels it, and refunds: see CancelRefund).
+// a gift order, even one's own, is ErrOfficeOnly; an order past placed is
+// ErrBadTransition, and a paid one ErrAlreadyPaid (the office cancels it,
+// and refunds: see CancelRefund).
 func (s *Store) CancelByCustomer(ctx context.Context, number, customerID int64) (o Order, err error) {
 	defer wrap(&err, "CancelByCustomer(%d, %d)", number, customerID)
 	err = pg.Transact(ctx, s.db, func(tx *sqlx.Tx) error {
@@ -52,6 +53,9 @@ func (s *Store) CancelByCustomer(ctx context.Context, number, customerID int64) 
 		}
 		if cur.CustomerID != customerID {
 			return ErrNotFound
+		}
+		if cur.Kind == Gift {
+			return ErrOfficeOnly
 		}
 		if cur.Status != Placed {
 			return errBadTransition(cur.Status, Cancelled)

@@ -126,7 +126,7 @@ func (m *Main) catalog(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(m.Stdout, "demo catalog: %s\n", describe(res))
 	case "import":
-		batch, err := catalog.ParseFiles(fs.Args()...)
+		batch, err := catalog.ParseFiles(ctx, fs.Args()...)
 		if err != nil {
 			return err
 		}
