@@ -381,3 +381,36 @@ func TestOfficeChangesHowToPay(t *testing.T) {
 		t.Errorf("the summary does not show the default again:\n%s", s.Text)
 	}
 }
+
+// A payment recorded in chat is in the export the office downloads.
+func TestPaymentRecordedAndExported(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	us := h.staffUsers()
+	n := h.placeOrderQty(5201, "XL-COFFEE", 2)
+	h.placeOrderQty(5202, "MN-BLACKTEA", 1)
+	us.office.Send(fmt.Sprintf("/paid %d alipay ¥176", n))
+	h.waitText(us.office, "paid: ¥176.00 · Alipay")
+	us.office.Send("/export sale csv")
+	m := h.waitText(us.office, "sale-orders-")
+	if m.Document == nil {
+		t.Fatalf("/export answered %v", m)
+	}
+	lines := strings.Split(strings.TrimPrefix(string(m.Document.Data), "\uFEFF"), "\r\n")
+	if !strings.HasSuffix(lines[0], ",notes,payment,payment_method,paid_at") {
+		t.Errorf("header %q lacks the payment columns", lines[0])
+	}
+	paidAt := h.order(n).Payment.At.In(shanghai(t)).Format("2006-01-02T15:04:05-07:00")
+	var paid, unpaid int
+	for _, l := range lines[1:] {
+		switch {
+		case strings.HasPrefix(l, fmt.Sprintf("#%d,", n)) && strings.HasSuffix(l, ",paid,alipay,"+paidAt):
+			paid++
+		case strings.HasSuffix(l, ",unpaid,,"):
+			unpaid++
+		}
+	}
+	if paid != 1 || unpaid != 1 {
+		t.Errorf("export rows: %d paid and %d unpaid, want 1 and 1:\n%s", paid, unpaid, m.Document.Data)
+	}
+}
