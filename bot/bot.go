@@ -68,6 +68,7 @@ type Orders interface {
 	ClaimNotifications(ctx context.Context, limit int) ([]orders.Notification, error)
 	MarkSent(ctx context.Context, id int64) error
 	MarkFailed(ctx context.Context, id int64, cause error, permanent bool) error
+	Payments // see payment.go
 }
 
 // Options configure a Bot.
@@ -99,6 +100,8 @@ type Options struct {
 	// Console, when set, lets /console give staff a sign-in link to the
 	// web console; see console.go.
 	Console *Console
+	// Payment turns on Telegram Payments; see payment.go.
+	Payment PaymentOptions
 }
 
 // Bot is villagebot in Telegram. It handles one update at a time per
@@ -113,6 +116,7 @@ type Bot struct {
 	log      *slog.Logger
 	metrics  *Metrics
 	console  *Console
+	payment  PaymentOptions
 
 	router         *Router
 	handler        func(context.Context, *Request)
@@ -153,6 +157,7 @@ func New(o Options) (*Bot, error) {
 		hold:           cmp.Or(o.Hold, 48*time.Hour),
 		remind:         cmp.Or(o.Remind, 12*time.Hour),
 		console:        o.Console,
+		payment:        o.Payment,
 		loc:            o.Location,
 		nudge:          make(chan struct{}, 1),
 		notifyEvery:    cmp.Or(o.NotifyEvery, 2*time.Second),
@@ -174,6 +179,11 @@ func (b *Bot) HandleUpdate(ctx context.Context, u tgbotapi.Update) {
 	ctx, cancel := context.WithTimeout(ctx, b.handlerTimeout)
 	defer cancel()
 	kind := updateKind(u)
+	if u.PreCheckoutQuery != nil {
+		b.PreCheckout(ctx, u.PreCheckoutQuery) // it has no chat; see payment.go
+		b.metrics.update("pre_checkout_query", "ok")
+		return
+	}
 	r := newRequest(u)
 	if r.ChatID == 0 {
 		b.metrics.update(kind, "ignored")

@@ -52,7 +52,14 @@ const (
 	cbDeskReason    = "dxr" // dxr:<order>:<reason index>:<where>: ask to confirm, or for the words of "other"
 	cbDeskCancelYes = "dxy" // dxy:<order>:<reason index>:<where>: cancel it
 	cbDeskKeep      = "dxn" // dxn:<order>:<where>: do not cancel
-	cbStockPage     = "sp"  // sp:<village id>:<page>: a page of /stock
+	// Payment (payment*.go).
+	cbPayNow     = "pn" // pn:<order>: the customer asks for an invoice
+	cbPaidAsk    = "pa" // pa:<order>: staff: how was it paid?
+	cbPaidMethod = "pm" // pm:<order>:<method index in orders.StaffMethods>
+	cbRefundYes  = "ry" // ry:<order>: cancel the paid order and mark it refunded
+	cbRefundNo   = "rn" // rn:<order>: keep it
+
+	cbStockPage = "sp" // sp:<village id>:<page>: a page of /stock
 )
 
 // cbArg is the kind of one argument of callback data, by its largest
@@ -95,6 +102,8 @@ var callbackKinds = map[string][]cbArg{
 	cbDeskCancel: {argID, argIndex}, cbDeskReason: {argID, argIndex, argIndex},
 	cbDeskCancelYes: {argID, argIndex, argIndex}, cbDeskKeep: {argID, argIndex},
 	cbStockPage: {argID, argPage},
+
+	cbPayNow: {argID}, cbPaidAsk: {argID}, cbPaidMethod: {argID, argIndex}, cbRefundYes: {argID}, cbRefundNo: {argID},
 }
 
 // maxCallbackData is Telegram's limit on callback_data, in bytes.

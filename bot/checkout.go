@@ -237,6 +237,7 @@ func (b *Bot) showSummary(ctx context.Context, r *Request, views []cartLineView,
 	if d.Address != "" && d.Delivery != orders.Pickup {
 		sb.WriteString(": " + esc(d.Address))
 	}
+	sb.WriteString("\n" + b.PaymentNote(ctx, r.Lang, d.Delivery))
 	var rows [][]tgbotapi.InlineKeyboardButton
 	if orderable == len(views) && len(views) > 0 {
 		rows = append(rows, []tgbotapi.InlineKeyboardButton{button(b.msg.T(r.Lang, "btn_confirm", "Total", total.String()), cbConfirm+":"+d.Token)})
@@ -390,11 +391,12 @@ func (b *Bot) placed(ctx context.Context, r *Request, o orders.Order, created bo
 	if !created {
 		key = "order_already_placed"
 	}
-	text := b.msg.T(r.Lang, key, "Order", o.Ref(), "Total", o.Total.String()) + "\n\n" + b.orderText(r.Lang, o) + "\n\n" + b.placedNext(r.Lang, o)
-	return b.show(ctx, r, screen{text: fit(text, "", maxText), buttons: [][]tgbotapi.InlineKeyboardButton{
-		{button(b.msg.T(r.Lang, "btn_my_orders"), cbMyOrders)},
+	text := b.msg.T(r.Lang, key, "Order", o.Ref(), "Total", o.Total.String()) + "\n\n" + b.orderText(r.Lang, o) +
+		"\n\n" + b.PaymentNote(ctx, r.Lang, o.Delivery) + "\n\n" + b.placedNext(r.Lang, o)
+	return b.show(ctx, r, screen{text: fit(text, "", maxText), buttons: append(b.PayNowRows(r.Lang, o),
+		[]tgbotapi.InlineKeyboardButton{button(b.msg.T(r.Lang, "btn_my_orders"), cbMyOrders)},
 		b.menuRow(r.Lang),
-	}})
+	)})
 }
 
 // shortage tells which products are short and how many are left; the

@@ -124,5 +124,10 @@ func (b *Bot) stats(ctx context.Context, r *Request, me catalog.Staff) error {
 	}
 	sb.WriteString("\n<b>" + b.msg.T(r.Lang, "stats_total") + "</b>\n" + line(st.Total) + "\n" +
 		b.msg.T(r.Lang, "stats_value", "Value", st.Total.Value().String()))
+	pay, err := b.paymentStatsText(ctx, r.Lang, from, to)
+	if err != nil {
+		return err
+	}
+	sb.WriteString("\n" + pay)
 	return b.send(ctx, r, sb.String(), nil)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -35,7 +36,8 @@ func (b *Bot) myOrders(ctx context.Context, r *Request) error {
 			break
 		}
 		sb.WriteString(block)
-		if o.Status == orders.Placed {
+		rows = append(rows, b.PayNowRows(r.Lang, o)...)
+		if o.Status == orders.Placed && o.Payment.State != orders.Paid {
 			rows = append(rows, []tgbotapi.InlineKeyboardButton{button(b.msg.T(r.Lang, "btn_cancel_order", "Order", o.Ref()), cb(cbCancelAsk, o.Number))})
 		}
 	}
@@ -46,7 +48,11 @@ func (b *Bot) myOrders(ctx context.Context, r *Request) error {
 // orderText is an order's number, date, status, lines and total.
 func (b *Bot) orderText(lang string, o orders.Order) string {
 	var sb strings.Builder
-	sb.WriteString(fmt.Sprintf("<b>%s</b> · %s · %s\n", o.Ref(), o.CreatedAt.In(b.loc).Format("2006-01-02 15:04"), b.msg.T(lang, "status_"+string(o.Status))))
+	sb.WriteString(fmt.Sprintf("<b>%s</b> · %s · %s", o.Ref(), o.CreatedAt.In(b.loc).Format("2006-01-02 15:04"), b.msg.T(lang, "status_"+string(o.Status))))
+	if p := b.PaymentLabel(lang, o); p != "" {
+		sb.WriteString(" · " + p)
+	}
+	sb.WriteString("\n")
 	for _, l := range o.Lines {
 		sb.WriteString(fmt.Sprintf("• %s × %d — ¥%s\n", esc(l.Name.Get(lang)), l.Quantity, l.LineTotal().String()))
 	}
@@ -62,6 +68,10 @@ func (b *Bot) cancelAsk(ctx context.Context, r *Request) error {
 	}
 	if o.Status != orders.Placed {
 		r.Toast(b.msg.T(r.Lang, "order_cannot_cancel", "Status", b.msg.T(r.Lang, "status_"+string(o.Status))))
+		return b.myOrders(ctx, r)
+	}
+	if o.Payment.State == orders.Paid {
+		r.Toast(b.msg.T(r.Lang, "pay_cancel_paid", "Order", o.Ref()))
 		return b.myOrders(ctx, r)
 	}
 	return b.show(ctx, r, screen{text: b.msg.T(r.Lang, "order_cancel_ask", "Order", o.Ref()) + "\n\n" + b.orderText(r.Lang, o), buttons: [][]tgbotapi.InlineKeyboardButton{
@@ -80,6 +90,9 @@ func (b *Bot) cancelOrder(ctx context.Context, r *Request) error {
 	switch {
 	case errors.Is(err, orders.ErrNotFound):
 		return errStale
+	case errors.Is(err, orders.ErrAlreadyPaid):
+		r.Toast(b.msg.T(r.Lang, "pay_cancel_paid", "Order", "#"+strconv.FormatInt(n, 10)))
+		return b.myOrders(ctx, r)
 	case errors.Is(err, orders.ErrBadTransition):
 		if cur, gerr := b.orders.Get(ctx, n); gerr == nil {
 			r.Toast(b.msg.T(r.Lang, "order_cannot_cancel", "Status", b.msg.T(r.Lang, "status_"+string(cur.Status))))

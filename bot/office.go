@@ -52,6 +52,7 @@ func (b *Bot) staffOrderText(lang string, o orders.Order) string {
 		sb.WriteString("\n")
 	} else {
 		sb.WriteString("👤 " + esc(o.Contact) + " · " + esc(o.Phone) + "\n")
+		sb.WriteString("💳 " + b.PaymentLabel(lang, o) + "\n")
 		sb.WriteString(b.msg.T(lang, "delivery_"+string(o.Delivery))) // the label has its own emoji
 		if o.Address != "" {
 			sb.WriteString(": " + esc(o.Address))
@@ -146,6 +147,9 @@ func (b *Bot) status(ctx context.Context, r *Request, me catalog.Staff) error {
 	}
 	if err != nil {
 		return err
+	}
+	if to == orders.Cancelled && before.Payment.State == orders.Paid {
+		return b.AskRefund(ctx, r, before)
 	}
 	if to == orders.Cancelled {
 		return b.askCancelReason(ctx, r, before, onCard) // why, and are you sure

@@ -54,6 +54,7 @@ type Router struct {
 	steps     map[flowStep]Handler
 	contact   Handler // a shared contact
 	group     Handler // anything in a group chat
+	payment   Handler // a successful_payment
 	fallback  Handler
 }
 
@@ -97,6 +98,8 @@ func (b *Bot) routes() *Router {
 			office("grant", b.grant),
 			office("revoke", b.revoke),
 			office("alerts", b.alerts),
+			office("paid", b.paid),
+			office("paytext", b.payText),
 		},
 		callbacks: map[string]Handler{
 			cbMenu:        b.menu,
@@ -136,6 +139,12 @@ func (b *Bot) routes() *Router {
 			cbDeskReason:    b.deskOnly(catalog.Office, b.deskReason),
 			cbDeskCancelYes: b.deskOnly(catalog.Office, b.deskCancelYes),
 			cbDeskKeep:      b.deskOnly(catalog.Office, b.deskKeep),
+
+			cbPayNow:     b.payNow,
+			cbPaidAsk:    asOffice(b.paidAsk),
+			cbPaidMethod: asOffice(b.paidMethod),
+			cbRefundYes:  asOffice(b.refundYes),
+			cbRefundNo:   asOffice(b.refundNo),
 		},
 		// Every step of every flow. Text sent at a step that waits for a
 		// button press asks that step again, with its buttons — never the
@@ -176,6 +185,7 @@ func (b *Bot) routes() *Router {
 		},
 		contact:  b.contact,
 		group:    b.inGroup,
+		payment:  b.successfulPayment,
 		fallback: b.unknown,
 	}
 	rt.byName = make(map[string]Handler, len(rt.commands))
@@ -224,6 +234,8 @@ func (rt *Router) Route(ctx context.Context, r *Request) error {
 		}
 	case r.Message != nil && r.Message.Contact != nil && rt.contact != nil:
 		return rt.contact(ctx, r)
+	case r.Message != nil && r.Message.SuccessfulPayment != nil && rt.payment != nil:
+		return rt.payment(ctx, r)
 	case r.Session.Flow != "":
 		if h, ok := rt.steps[flowStep{r.Session.Flow, r.Session.Step}]; ok {
 			return h(ctx, r)

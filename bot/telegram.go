@@ -18,6 +18,9 @@ type Telegram interface {
 	Send(ctx context.Context, c tgbotapi.Chattable) (tgbotapi.Message, error)
 	Download(ctx context.Context, fileID string, limit int64) ([]byte, error)
 	Username() string
+	// CallTo makes a call by name with raw parameters, paced as a call
+	// to chatID (0: none); safe says it may be repeated after a lost reply.
+	CallTo(ctx context.Context, method string, chatID int64, safe bool, p tgbotapi.Params) (*tgbotapi.APIResponse, error)
 }
 
 // CallError is a failed Bot API call: Telegram's fault or answer, never an

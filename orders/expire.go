@@ -54,7 +54,7 @@ func (s *Store) expireOne(ctx context.Context, cutoff time.Time) (bool, error) {
 		err := tx.GetContext(ctx, &o, `
 			SELECT `+orderColumns+`
 			  FROM orders
-			 WHERE status = 'placed' AND kind = 'sale' AND created_at < $1
+			 WHERE status = 'placed' AND kind = 'sale' AND payment <> 'paid' AND created_at < $1
 			 ORDER BY created_at, id
 			 LIMIT 1
 			   FOR UPDATE SKIP LOCKED`, cutoff)

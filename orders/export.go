@@ -19,6 +19,7 @@ var ExportHeader = []string{
 	"order", "created_at", "kind", "status", "village", "sku", "product",
 	"quantity", "unit_price", "line_total", "contact", "phone", "delivery",
 	"occasion", "recipient", "country", "needed_by", "notes",
+	"payment", "payment_method", "paid_at",
 }
 
 // AllKinds is the ExportFilter.Kind that selects gifts and sales alike.
@@ -102,20 +103,30 @@ type ExportRow struct {
 	Country   string
 	NeededBy  *time.Time // a calendar date, at midnight UTC
 	Notes     string
+	// Payment, PaymentMethod and PaidAt are a sale's payment (payment.go),
+	// PaidAt in the office's time zone; empty for a gift, and the last two
+	// while unpaid. A refunded order keeps how and when it was paid.
+	Payment       PaymentState
+	PaymentMethod Method
+	PaidAt        *time.Time
 }
 
 // Cells returns the row as text, in the order of ExportHeader, money in
 // yuan with two decimals, needed_by as YYYY-MM-DD. Nothing is neutralised
 // yet.
 func (r ExportRow) Cells() []string {
-	neededBy := ""
+	neededBy, paidAt := "", ""
 	if r.NeededBy != nil {
 		neededBy = r.NeededBy.Format(time.DateOnly)
+	}
+	if r.PaidAt != nil {
+		paidAt = r.PaidAt.Format(isoOffset)
 	}
 	return []string{
 		r.Order, r.CreatedAt.Format(isoOffset), string(r.Kind), string(r.Status), r.Village,
 		r.SKU, r.Product, strconv.Itoa(r.Quantity), r.UnitPrice.String(), r.LineTotal.String(),
 		r.Contact, r.Phone, r.Delivery, r.Occasion, r.Recipient, r.Country, neededBy, r.Notes,
+		string(r.Payment), string(r.PaymentMethod), paidAt,
 	}
 }
 
@@ -178,7 +189,7 @@ func (s *Store) Export(ctx context.Context, f ExportFilter, loc *time.Location, 
 		SELECT o.number, o.created_at, o.kind, o.status, v.code AS village_code,
 		       l.sku, l.product_names, l.unit_price_fen, l.quantity,
 		       o.contact, o.phone, o.delivery, o.address, o.occasion, o.recipient,
-		       o.country, o.needed_by, o.notes
+		       o.country, o.needed_by, o.notes, o.payment, o.payment_method, o.paid_at
 		  FROM orders o
 		  JOIN order_lines l ON l.order_id = o.id
 		  JOIN villages v ON v.id = l.village_id
@@ -248,6 +259,9 @@ type exportLine struct {
 	Country   string        `db:"country"`
 	NeededBy  *time.Time    `db:"needed_by"`
 	Notes     string        `db:"notes"`
+	Payment   PaymentState  `db:"payment"`
+	Method    Method        `db:"payment_method"`
+	PaidAt    *time.Time    `db:"paid_at"`
 }
 
 func (l exportLine) row(loc *time.Location) ExportRow {
@@ -269,6 +283,13 @@ func (l exportLine) row(loc *time.Location) ExportRow {
 		Recipient: l.Recipient,
 		Country:   l.Country,
 		Notes:     l.Notes,
+
+		Payment:       l.Payment,
+		PaymentMethod: l.Method,
+	}
+	if l.PaidAt != nil {
+		t := l.PaidAt.In(loc)
+		r.PaidAt = &t
 	}
 	if l.Address != "" && r.Delivery != "" {
 		r.Delivery += ": " + l.Address

@@ -27,7 +27,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // specHeader is the header of SPEC §7, copied letter for letter.
-const specHeader = "order,created_at,kind,status,village,sku,product,quantity,unit_price,line_total,contact,phone,delivery,occasion,recipient,country,needed_by,notes"
+const specHeader = "order,created_at,kind,status,village,sku,product,quantity,unit_price,line_total,contact,phone,delivery,occasion,recipient,country,needed_by,notes,payment,payment_method,paid_at"
 
 var shanghai = mustLoadLocation("Asia/Shanghai")
 
@@ -50,7 +50,7 @@ func (c *clock) set(t time.Time) {
 // and the report:
 //
 //	#1001 2026-03-31 23:59 sale  maona tea ×1                        placed
-//	#1002 2026-04-01 09:30 sale  maona tea ×2, beireng coffee ×1     delivered
+//	#1002 2026-04-01 09:30 sale  maona tea ×2, beireng coffee ×1     delivered, paid (wechat)
 //	#1003 2026-04-10 14:00 gift  maona brocade ×3, beireng carving ×2 confirmed
 //	#1004 2026-04-20 11:05 sale  maona tea ×1, maona brocade ×1      placed (hotel; contact is a formula)
 //	#1005 2026-04-25 16:00 sale  maona tea ×5                        cancelled
@@ -100,6 +100,9 @@ func newScene(t testing.TB) *scene {
 	at("2026-04-01T09:30:00+08:00")
 	o := f.place(sale("apr-1", visitor2, line(tea, 2), line(coffee, 1)))
 	status(o.Number, orders.Confirmed, orders.Ready, orders.Delivered)
+	if _, err := f.store.RecordPayment(f.ctx, orders.PaymentRequest{Number: o.Number, Method: orders.WeChat, Actor: "cli"}); err != nil {
+		f.tb.Fatal(err) // paid by WeChat Pay on delivery
+	}
 
 	at("2026-04-10T14:00:00+08:00")
 	g := gift("apr-10", officer, line(brocade, 3), line(carving, 2))
@@ -454,7 +457,7 @@ func TestExportXLSXFormat(t *testing.T) {
 		if got := strings.Join(rows[0], ","); got != specHeader {
 			t.Errorf("header %s, want %s", got, specHeader)
 		}
-		for _, cell := range []string{"A1", "R1"} {
+		for _, cell := range []string{"A1", "R1", "U1"} {
 			if st := style(cell); st.Font == nil || !st.Font.Bold {
 				t.Errorf("%s is not bold", cell)
 			}

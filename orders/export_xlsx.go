@@ -28,7 +28,7 @@ var VillagesHeader = []string{
 // section): the sheet orders holds the rows, with the header bold and
 // frozen, quantities as whole numbers, money as numbers shown with two
 // decimals, created_at as a date and time (the office's wall clock: a
-// workbook keeps no offset) and needed_by as a date, and everything else
+// workbook keeps no offset, as paid_at) and needed_by as a date, and everything else
 // as text. A text cell keeps its plain value, a phone reads +86…, not
 // '+86…: a workbook never evaluates a text cell, and one that looks like
 // a formula is quote-prefixed so that it stays text once edited too. On
@@ -53,6 +53,7 @@ var ordersCols = []sheet.Col{
 	{From: 5, To: 6, Width: 14}, {From: 7, To: 7, Width: 36}, {From: 8, To: 10, Width: 11},
 	{From: 11, To: 11, Width: 20}, {From: 12, To: 12, Width: 18}, {From: 13, To: 13, Width: 30},
 	{From: 14, To: 16, Width: 24}, {From: 17, To: 17, Width: 12}, {From: 18, To: 18, Width: 40},
+	{From: 19, To: 20, Width: 14}, {From: 21, To: 21, Width: 20},
 }
 
 // NewXLSXEncoder returns an encoder whose workbook Close writes to w. The
@@ -92,6 +93,7 @@ const (
 	unitPriceCol = 8
 	lineTotalCol = 9
 	neededByCol  = 16
+	paidAtCol    = 20
 )
 
 // Encode writes one row.
@@ -102,6 +104,9 @@ func (enc *XLSXEncoder) Encode(r ExportRow) error {
 	enc.cells[createdAtCol] = excelize.Cell{Value: r.CreatedAt, StyleID: enc.styles.DateTime}
 	if r.NeededBy != nil {
 		enc.cells[neededByCol] = excelize.Cell{Value: *r.NeededBy, StyleID: enc.styles.Date}
+	}
+	if r.PaidAt != nil {
+		enc.cells[paidAtCol] = excelize.Cell{Value: *r.PaidAt, StyleID: enc.styles.DateTime}
 	}
 	enc.cells[quantityCol] = r.Quantity
 	enc.cells[unitPriceCol] = excelize.Cell{Value: yuan(r.UnitPrice), StyleID: enc.styles.Money}

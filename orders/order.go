@@ -240,6 +240,7 @@ type Order struct {
 	CreatedAt  time.Time     `db:"created_at"`
 	UpdatedAt  time.Time     `db:"updated_at"`
 	Lines      []Line        `db:"-"`
+	Payment                  // of a sale; empty for a gift (see payment.go)
 }
 
 // Ref is the order's number as people see it, e.g. "#1042".

@@ -13,7 +13,8 @@ import (
 // serve SELECT and RETURNING alike.
 const orderColumns = `id, number, kind, status, customer_id, chat_id, language,
 	contact, phone, delivery, address, occasion, recipient, country, needed_by,
-	notes, total_fen, created_at, updated_at`
+	notes, total_fen, created_at, updated_at,
+	payment, payment_method, paid_fen, paid_at, paid_by`
 
 // Get returns the order with this number, with its lines.
 func (s *Store) Get(ctx context.Context, number int64) (o Order, err error) {

@@ -44,7 +44,8 @@ func (s *Store) SetStatus(ctx context.Context, number int64, to Status, actor st
 // placed, returning its stock. An order that does not exist or belongs to
 // someone else is ErrNotFound alike, so nobody learns of others' orders;
 // a gift order, even one's own, is ErrOfficeOnly; an order past placed is
-// ErrBadTransition.
+// ErrBadTransition, and a paid one ErrAlreadyPaid (the office cancels it,
+// and refunds: see CancelRefund).
 func (s *Store) CancelByCustomer(ctx context.Context, number, customerID int64) (o Order, err error) {
 	defer wrap(&err, "CancelByCustomer(%d, %d)", number, customerID)
 	err = pg.Transact(ctx, s.db, func(tx *sqlx.Tx) error {
@@ -60,6 +61,9 @@ func (s *Store) CancelByCustomer(ctx context.Context, number, customerID int64) 
 		}
 		if cur.Status != Placed {
 			return errBadTransition(cur.Status, Cancelled)
+		}
+		if cur.Payment.State == Paid {
+			return ErrAlreadyPaid
 		}
 		if err := s.transition(ctx, tx, &cur, change{
 			to: Cancelled, actor: TelegramActor(customerID), ledger: "cancel", notice: NoticeStatus,

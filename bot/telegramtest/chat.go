@@ -38,6 +38,10 @@ type Message struct {
 	RemoveKeyboard bool
 	ReplyTo        int // the message this one replies to, 0 for none
 	EditCount      int
+	// Invoice is an invoice the bot sent, SuccessfulPayment the service
+	// message of a payment the user made (see payment.go).
+	Invoice           *Invoice
+	SuccessfulPayment *SuccessfulPayment
 }
 
 // Button is an inline keyboard button.
@@ -97,6 +101,12 @@ func (m Message) String() string {
 	}
 	if m.Contact != nil {
 		fmt.Fprintf(&b, " [contact %s]", m.Contact.PhoneNumber)
+	}
+	if m.Invoice != nil {
+		fmt.Fprintf(&b, " [invoice %q %d %s]", m.Invoice.Title, m.Invoice.TotalAmount, m.Invoice.Currency)
+	}
+	if m.SuccessfulPayment != nil {
+		fmt.Fprintf(&b, " [paid %d %s]", m.SuccessfulPayment.TotalAmount, m.SuccessfulPayment.Currency)
 	}
 	if m.Text != "" {
 		fmt.Fprintf(&b, " %q", m.Text)
@@ -274,6 +284,7 @@ func (s *Server) wireMessage(c *chat, m *message) *wireMessage {
 		Contact:         m.contact,
 		ReplyMarkup:     m.inline,
 	}
+	wirePayment(w, m)
 	switch {
 	case m.view.FromBot:
 		w.From = &s.me

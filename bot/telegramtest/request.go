@@ -164,6 +164,9 @@ func describe(params map[string]string, files map[string]*upload, token string) 
 	for k, v := range params {
 		out[k] = redact(v, token)
 	}
+	if _, ok := out["provider_token"]; ok {
+		out["provider_token"] = "<provider token>" // a secret too (payment.go)
+	}
 	for k, f := range files {
 		out[k] = fmt.Sprintf("<file %q, %d bytes>", f.filename, len(f.data))
 	}

@@ -42,6 +42,7 @@ type Server struct {
 	files     fileStore
 	commands  commandStore
 	callbacks callbackStore
+	payments  paymentStore
 	faults    faults
 	events    hub
 	stats     counters
@@ -78,6 +79,8 @@ func (s *Server) routeTable() map[string]handler {
 		"setMyCommands":          s.setMyCommands,
 		"getMyCommands":          s.getMyCommands,
 		"deleteMyCommands":       s.deleteMyCommands,
+		"sendInvoice":            s.sendInvoice,
+		"answerPreCheckoutQuery": s.answerPreCheckoutQuery,
 	}
 }
 

@@ -64,6 +64,9 @@ type wireMessage struct {
 	CaptionEntities []entity        `json:"caption_entities,omitempty"`
 	Contact         *wireContact    `json:"contact,omitempty"`
 	ReplyMarkup     json.RawMessage `json:"reply_markup,omitempty"`
+
+	Invoice           *wireInvoice           `json:"invoice,omitempty"`
+	SuccessfulPayment *wireSuccessfulPayment `json:"successful_payment,omitempty"`
 }
 
 type wireCallbackQuery struct {
@@ -78,6 +81,8 @@ type wireUpdate struct {
 	UpdateID      int                `json:"update_id"`
 	Message       *wireMessage       `json:"message,omitempty"`
 	CallbackQuery *wireCallbackQuery `json:"callback_query,omitempty"`
+
+	PreCheckoutQuery *wirePreCheckoutQuery `json:"pre_checkout_query,omitempty"`
 }
 
 type wireFile struct {

@@ -28,6 +28,10 @@ func (m *Main) chat(ctx context.Context, args []string) error {
 		return err
 	}
 	m.config.Token = "" // the playground needs none, and must not print one
+	if m.config.PaymentProviderToken == "" {
+		// Payments in the playground go to the in-memory server only.
+		m.config.PaymentProviderToken = playgroundProviderToken
+	}
 	if err := m.config.Validate(false); err != nil {
 		return err
 	}
@@ -53,10 +57,14 @@ func (m *Main) chat(ctx context.Context, args []string) error {
 	stop := srv.Watch(p.event)
 	defer stop()
 	p.printf("villagebot playground — you are %s (id %d, language %s). Type as in Telegram; a number presses a button.\n"+
-		"/as ID [LANG] switches user · /contact [PHONE] shares a phone · /photo FILE [CAPTION] · /doc FILE [CAPTION] · /quit\n\n", *name, *userID, *lang)
+		"/as ID [LANG] switches user · /contact [PHONE] shares a phone · /photo FILE [CAPTION] · /doc FILE [CAPTION] · /pay pays the last invoice · /quit\n\n", *name, *userID, *lang)
 	p.user.Send("/start")
 	return p.loop(ctx, m.Stdin)
 }
+
+// playgroundProviderToken turns Telegram Payments on in the playground,
+// whose payments never leave the in-memory server.
+const playgroundProviderToken = "1:TEST:playground"
 
 type playground struct {
 	srv *telegramtest.Server
@@ -92,6 +100,10 @@ func (p *playground) event(ev telegramtest.Event) {
 		}
 		if msg.Document != nil {
 			body = fmt.Sprintf("[file %s, %d bytes] %s", msg.Document.FileName, len(msg.Document.Data), msg.Caption)
+		}
+		if inv := msg.Invoice; inv != nil {
+			body = fmt.Sprintf("[invoice] %s: %s — %d.%02d %s (type /pay to pay)", inv.Title, inv.Description,
+				inv.TotalAmount/100, inv.TotalAmount%100, inv.Currency)
 		}
 		p.printf("%s %s\n", mark, strings.ReplaceAll(body, "\n", "\n   "))
 		if len(msg.InlineKeyboard) > 0 {
@@ -177,6 +189,22 @@ func (p *playground) handle(line string) (quit bool) {
 		p.user, p.buttons = nu, nil
 		p.mu.Unlock()
 		p.printf("— now chatting as %d (%s)\n", id, nu.Config().LanguageCode)
+		return false
+	case "/pay":
+		// Telegram's payment form: the bot has 10 s to answer the
+		// pre-checkout, so wait for it away from the input loop.
+		go func() {
+			pay, err := u.Pay(telegramtest.PreCheckoutTimeout)
+			switch {
+			case err != nil:
+				p.printf("   💳 %v\n", err)
+			case !pay.Answer.OK:
+				p.printf("   💳 payment refused: %s\n", pay.Answer.ErrorMessage)
+			default:
+				p.printf("   💳 paid %d.%02d %s (charge %s)\n", pay.Charge.TotalAmount/100, pay.Charge.TotalAmount%100,
+					pay.Charge.Currency, pay.Charge.TelegramPaymentChargeID)
+			}
+		}()
 		return false
 	case "/contact":
 		var err error

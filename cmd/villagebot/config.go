@@ -40,6 +40,10 @@ type Config struct {
 	LowStockN int            // LOW_STOCK
 	Rate      float64        // TELEGRAM_RATE
 	Loc       *time.Location // TIMEZONE
+	// PAYMENT_PROVIDER_TOKEN turns on Telegram Payments (SPEC §12); a
+	// secret like the bot token. PAYMENT_CURRENCY is the invoices'.
+	PaymentProviderToken string
+	PaymentCurrency      string
 }
 
 // ConfigFromEnv reads the configuration through getenv, with the README's
@@ -69,6 +73,9 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		ConsoleAddr:     get("CONSOLE_ADDR", ""),
 		ConsoleURL:      strings.TrimSuffix(get("CONSOLE_URL", ""), "/"),
 		RedisPrefix:     get("REDIS_PREFIX", ""),
+
+		PaymentProviderToken: strings.TrimSpace(getenv("PAYMENT_PROVIDER_TOKEN")),
+		PaymentCurrency:      get("PAYMENT_CURRENCY", "CNY"),
 	}
 }
 
@@ -134,6 +141,12 @@ func (c *Config) Validate(needToken bool) error {
 	if c.RedisPrefix != "" && !prefixRE.MatchString(c.RedisPrefix) {
 		return fmt.Errorf("REDIS_PREFIX must be 1-64 letters, digits, dots, colons, dashes or underscores")
 	}
+	if t := c.PaymentProviderToken; t != "" && !providerTokenRE.MatchString(t) {
+		return fmt.Errorf("PAYMENT_PROVIDER_TOKEN does not look like a payment provider token from @BotFather (such as 123456:TEST:abc…)")
+	}
+	if !currencyRE.MatchString(c.PaymentCurrency) {
+		return fmt.Errorf("PAYMENT_CURRENCY %q is not a three-letter currency code such as CNY", c.PaymentCurrency)
+	}
 	return c.validateConsole()
 }
 
@@ -164,6 +177,11 @@ func (c Config) consoleURL() string {
 	}
 	return ""
 }
+
+var (
+	providerTokenRE = regexp.MustCompile(`^[0-9]{1,20}:[A-Z]{4}:[A-Za-z0-9_=+/-]{4,200}$`)
+	currencyRE      = regexp.MustCompile(`^[A-Z]{3}$`)
+)
 
 // sendRate is TELEGRAM_RATE: the messages a second all of the bot's
 // processes send together, from 1 to 1000 (Telegram allows about 30; more

@@ -45,6 +45,8 @@ func TestConfigValidateNamesTheBadVariable(t *testing.T) {
 		{"LOW_STOCK", "-1"},
 		{"TELEGRAM_RATE", "0"},
 		{"TELEGRAM_RATE", "fast"},
+		{"PAYMENT_PROVIDER_TOKEN", "has spaces in it"},
+		{"PAYMENT_CURRENCY", "yuan"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {

@@ -143,6 +143,8 @@ Environment:
   TELEGRAM_RATE        messages a second all of the bot's processes send together (default 30)
   CONSOLE_ADDR         where the staff console listens, e.g. 127.0.0.1:8081 (default: no console)
   CONSOLE_URL          the console's public base URL for sign-in links (default http://CONSOLE_ADDR)
+  PAYMENT_PROVIDER_TOKEN  turns on Telegram Payments: "Pay now" on sale orders (never printed)
+  PAYMENT_CURRENCY     currency of the invoices (default CNY)
 `
 
 // newLogger writes structured logs to w; any string equal to the token is

@@ -242,6 +242,7 @@ func (m *Main) processOptions(a *proc, db *sqlx.DB, intake app.Intake) (app.Opti
 			Hold:           hold,
 			Remind:         remind,
 			Console:        cons,
+			Payment:        bot.PaymentOptions{ProviderToken: m.config.PaymentProviderToken, Currency: m.config.PaymentCurrency},
 			Messages:       msgs,
 			Log:            m.log.With(slog.String("component", "bot")),
 			HandlerTimeout: handlerTimeout,

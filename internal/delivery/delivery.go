@@ -102,6 +102,8 @@ func chatKey(u tgbotapi.Update) int64 {
 		return u.CallbackQuery.Message.Chat.ID
 	case u.CallbackQuery != nil && u.CallbackQuery.From != nil:
 		return u.CallbackQuery.From.ID
+	case u.PreCheckoutQuery != nil && u.PreCheckoutQuery.From != nil:
+		return u.PreCheckoutQuery.From.ID
 	}
 	return 0
 }

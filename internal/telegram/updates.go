@@ -21,7 +21,7 @@ type RawUpdate struct {
 }
 
 // AllowedUpdates are the kinds of update the bot asks Telegram for.
-var AllowedUpdates = []string{"message", "callback_query"}
+var AllowedUpdates = []string{"message", "callback_query", "pre_checkout_query"}
 
 // GetUpdates fetches updates from offset on, waiting up to timeout for one
 // to arrive. It takes the path of every call (metrics, errors without the

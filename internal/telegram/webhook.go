@@ -35,8 +35,17 @@ func (t *Client) DeleteWebhook(ctx context.Context, dropPending bool) error {
 // takes the path of every call: retries, and errors without the token. The
 // call must be safe to repeat.
 func (t *Client) Call(ctx context.Context, method string, p tgbotapi.Params) (*tgbotapi.APIResponse, error) {
+	return t.CallTo(ctx, method, 0, true, p)
+}
+
+// CallTo makes one Bot API call with the parameters as given, paced as a
+// call to chatID (0: no chat) like every other; safe says whether it may
+// be repeated after a lost reply. It is for calls the client library
+// spells wrong (answerPreCheckoutQuery's "ok": false) or does not pace
+// as a send (sendInvoice).
+func (t *Client) CallTo(ctx context.Context, method string, chatID int64, safe bool, p tgbotapi.Params) (*tgbotapi.APIResponse, error) {
 	var resp *tgbotapi.APIResponse
-	err := t.do(ctx, method, 0, true, func() error {
+	err := t.do(ctx, method, chatID, safe, func() error {
 		var err error
 		resp, err = t.api.MakeRequest(method, p)
 		return err
