@@ -63,6 +63,7 @@ type Orders interface {
 	ClaimNotifications(ctx context.Context, limit int) ([]orders.Notification, error)
 	MarkSent(ctx context.Context, id int64) error
 	MarkFailed(ctx context.Context, id int64, cause error, permanent bool) error
+	CustomerNames(ctx context.Context, ids []int64) (map[int64]orders.CustomerName, error)
 }
 
 // Options configure a Bot.
@@ -135,6 +136,9 @@ type Bot struct {
 	nudge          chan struct{}
 	notifyEvery    time.Duration
 	expireEvery    time.Duration
+	// menuOwed holds the Telegram ids whose command menu could not be
+	// set (they had not opened the bot): it is set at their next update.
+	menuOwed sync.Map
 }
 
 // New builds a Bot from its parts.
@@ -176,7 +180,7 @@ func New(o Options) (*Bot, error) {
 		expireEvery:    time.Minute,
 	}
 	b.router = b.routes()
-	b.handler = chain(b.router.Route, b.logUpdates, b.answerCallbacks, b.explainErrors, b.recoverPanics)
+	b.handler = chain(b.router.Route, b.logUpdates, b.answerCallbacks, b.explainErrors, b.recoverPanics, b.menuOnFirstUpdate)
 	b.dispatch = newDispatcher(cmp(o.Workers, defaultWorkers), cmp(o.MaxPending, 1024), b.HandleUpdate)
 	b.dispatch.metrics = o.Metrics
 	o.Telegram.Metrics = o.Metrics

@@ -94,6 +94,7 @@ func (b *Bot) routes() *Router {
 			office("qr", b.qr),
 			office("grant", b.grant),
 			office("revoke", b.revoke),
+			office("staff", b.staffList),
 		},
 		callbacks: map[string]Handler{
 			cbMenu:        b.menu,
@@ -116,6 +117,7 @@ func (b *Bot) routes() *Router {
 			cbCancelAsk:   b.cancelAsk,
 			cbCancelOrder: b.cancelOrder,
 
+			cbNewVillage:  asCoordinator(b.newProductVillagePick),
 			cbNewCategory: asCoordinator(b.newProductCategory),
 			cbNewGift:     asCoordinator(b.newProductGift),
 			cbNewCreate:   asCoordinator(b.newProductCreate),
@@ -123,6 +125,9 @@ func (b *Bot) routes() *Router {
 			cbGiftNext:    asOffice(b.giftNext),
 			cbGiftClear:   asOffice(b.giftClear),
 			cbGiftConfirm: asOffice(b.giftConfirm),
+			cbGiftEdit:    asOffice(b.giftEdit),
+			cbGiftBack:    asOffice(b.giftBack),
+			cbGiftFix:     asOffice(b.giftFix),
 		},
 		// Every step that takes a text (or a photo, a document). A step
 		// that waits for a button press and is not listed gets the
