@@ -107,7 +107,7 @@ var importReasons = []struct {
 	{regexp.MustCompile(`^column missing$`), "import_reason_column_missing"},
 	{regexp.MustCompile(`^duplicate column$`), "import_reason_duplicate_column"},
 	{regexp.MustCompile(`^unknown column`), "import_reason_unknown_column"},
-	{regexp.MustCompile(`^must be an amount in yuan with at most two decimals`), "import_reason_price"},
+	{regexp.MustCompile(`^must be an amount in yuan with at most two decimals, such as 88 or 88\.50$`), "import_reason_price"},
 	{regexp.MustCompile(`^must be at most 1000000 yuan$`), "import_reason_price_max"},
 	{regexp.MustCompile(`^required for a new product$`), "import_reason_price_new"},
 	{regexp.MustCompile(`^must be a whole number from 0 to 1000000$`), "import_reason_stock"},
