@@ -69,6 +69,7 @@ type Orders interface {
 	MarkSent(ctx context.Context, id int64) error
 	MarkFailed(ctx context.Context, id int64, cause error, permanent bool) error
 	Payments // see payment.go
+	CustomerNames(ctx context.Context, ids []int64) (map[int64]orders.CustomerName, error)
 }
 
 // Options configure a Bot.
@@ -127,6 +128,9 @@ type Bot struct {
 	nudge          chan struct{}
 	notifyEvery    time.Duration
 	expireEvery    time.Duration
+	// menuOwed holds the Telegram ids whose command menu could not be
+	// set (they had not opened the bot): it is set at their next update.
+	menuOwed sync.Map
 }
 
 // New builds a Bot from its parts.
@@ -164,7 +168,7 @@ func New(o Options) (*Bot, error) {
 		expireEvery:    cmp.Or(o.ExpireEvery, time.Minute),
 	}
 	b.router = b.routes()
-	b.handler = chain(b.router.Route, b.logUpdates, b.answerCallbacks, b.explainErrors, b.recoverPanics)
+	b.handler = chain(b.router.Route, b.logUpdates, b.answerCallbacks, b.explainErrors, b.recoverPanics, b.menuOnFirstUpdate)
 	return b, nil
 }
 

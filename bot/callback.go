@@ -35,6 +35,7 @@ const (
 	cbCancelAsk   = "ox" // ox:<order number>: ask to confirm
 	cbCancelOrder = "oy" // oy:<order number>: cancel it
 
+	cbNewVillage  = "nv" // nv:<village id>
 	cbNewCategory = "nc" // nc:<category index>
 	cbNewGift     = "ng" // ng:<0|1>
 	cbNewCreate   = "ny" // ny: create the product
@@ -43,6 +44,9 @@ const (
 	cbGiftNext    = "gn" // gn: products chosen, on to the occasion
 	cbGiftClear   = "gc" // gc: start the choice again
 	cbGiftConfirm = "gy" // gy:<checkout token>
+	cbGiftEdit    = "ge" // ge:<field index>: change one answer from the summary
+	cbGiftBack    = "gb" // gb: from the summary back to the notes
+	cbGiftFix     = "gf" // gf:<product id>:<quantity>: a short line's fix; 0 drops it
 
 	// The order desk (orderdesk*.go); <where> is onCard or onPending.
 	cbDeskConfirm   = "dc"  // dc:<order>:<where>: office, placed → confirmed
@@ -94,7 +98,7 @@ var callbackKinds = map[string][]cbArg{
 
 	cbMyOrders: nil, cbCancelAsk: {argID}, cbCancelOrder: {argID},
 
-	cbNewCategory: {argIndex}, cbNewGift: {argIndex}, cbNewCreate: nil,
+	cbNewVillage: {argID}, cbNewCategory: {argIndex}, cbNewGift: {argIndex}, cbNewCreate: nil,
 
 	cbGiftPick: {argID}, cbGiftNext: nil, cbGiftClear: nil, cbGiftConfirm: {argToken},
 
@@ -104,6 +108,7 @@ var callbackKinds = map[string][]cbArg{
 	cbStockPage: {argID, argPage},
 
 	cbPayNow: {argID}, cbPaidAsk: {argID}, cbPaidMethod: {argID, argIndex}, cbRefundYes: {argID}, cbRefundNo: {argID},
+	cbGiftEdit: {argIndex}, cbGiftBack: nil, cbGiftFix: {argID, argPage}, // a gift's quantity (≤ 999) fits a page's bound
 }
 
 // maxCallbackData is Telegram's limit on callback_data, in bytes.

@@ -83,13 +83,19 @@ func TestCoordinatorAddsAProduct(t *testing.T) {
 	u.Send("MN-HONEY")
 	h.waitText(u, "Its category?")
 	h.press(u, "Other")
-	h.waitText(u, "Its name")
+	h.waitText(u, "Its name in Chinese")
+	u.Send("-")
+	h.waitText(u, "Send a name of 1 to 200 characters")
+	u.Send("毛纳野蜂蜜")
+	h.waitText(u, "Its name in English")
 	u.Send("Maona Wild Honey")
+	h.waitText(u, "Its name in Russian (or - to skip)")
+	u.Send("-")
 	h.waitText(u, "Its unit")
 	u.Send("jar (250 g)")
 	h.waitText(u, "Its price")
 	u.Send("12.345")
-	h.waitText(u, "at most two decimals")
+	h.waitText(u, "more than two decimals")
 	u.Send("58")
 	h.waitText(u, "How many are in stock")
 	u.Send("-3")
@@ -103,7 +109,7 @@ func TestCoordinatorAddsAProduct(t *testing.T) {
 	h.press(u, "✅ Create")
 	h.waitText(u, "is created")
 	p := h.product("MN-HONEY")
-	if p.Price != 5800 || p.Stock != 12 || !p.Gift || p.Name.Get("en") != "Maona Wild Honey" {
+	if p.Price != 5800 || p.Stock != 12 || !p.Gift || p.Name["en"] != "Maona Wild Honey" || p.Name["zh"] != "毛纳野蜂蜜" || p.Name["ru"] != "" {
 		t.Errorf("created %+v", p)
 	}
 }

@@ -2,7 +2,10 @@ package bot
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,12 +27,28 @@ type giftState struct {
 	Country   string `json:"country,omitempty"`
 	Date      string `json:"date,omitempty"` // YYYY-MM-DD, in the office's time zone
 	Notes     string `json:"notes,omitempty"`
-	// Token is the one the summary's confirm button carries, and Shown
-	// the lines that summary showed, at the prices it showed: its confirm
-	// places those or nothing.
+	// Token is the one the summary's confirm button carries; "" while
+	// no summary stands (a line ran short and waits for its fix).
 	Token string `json:"token,omitempty"`
-	Shown Lines  `json:"shown,omitempty"`
+	// Digest sums up what the summary showed: the lines with their
+	// prices and every answer. The confirm press places the order only
+	// when the catalog still gives the same digest.
+	Digest string `json:"digest,omitempty"`
+	// Editing is set when an answer is changed from the summary: the
+	// summary comes back once it is taken, instead of the next question.
+	Editing bool `json:"editing,omitempty"`
 }
+
+// maxGiftQty is the most units of one product a gift order may hold.
+const maxGiftQty = 999
+
+// The fields of a gift order the summary's edit buttons name, by index
+// (ge:<index>).
+var giftFields = []Step{stepProducts, stepOccasion, stepRecipient, stepCountry, stepDate, stepNotes}
+
+// answered reports whether every question up to the notes has an answer:
+// the choice of products then leads back to the summary.
+func (g *giftState) answered() bool { return g.Date != "" }
 
 // giftAnswers is the gift flow's state, made when missing.
 func (s *Session) giftAnswers() *giftState {
@@ -122,26 +141,43 @@ func (b *Bot) giftClear(ctx context.Context, r *Request, me catalog.Staff) error
 	return b.giftProducts(ctx, r)
 }
 
+// giftNext ends the choice of products: on to the occasion, or back to
+// the summary when every question has its answer already.
 func (b *Bot) giftNext(ctx context.Context, r *Request, me catalog.Staff) error {
-	if r.Session.Flow != flowGift || len(r.Session.giftAnswers().Lines) == 0 {
+	g := r.Session.giftAnswers()
+	if !r.Session.at(flowGift, stepProducts) || len(g.Lines) == 0 {
 		return r.Session.stale()
 	}
-	r.Session.Step = stepOccasion
 	if r.Callback != nil && r.Callback.Message != nil {
 		b.dropButtons(ctx, r, r.Callback.Message.MessageID)
 	}
+	if g.answered() {
+		return b.giftSummary(ctx, r, "")
+	}
+	r.Session.Step = stepOccasion
 	return b.send(ctx, r, b.msg.T(r.Lang, "gift_ask_occasion"), nil)
 }
 
 // giftQty takes how many units of the product picked to give; 0 takes
-// it out of the choice.
+// it out of the choice. More than are left to sell is refused, saying
+// how many are.
 func (b *Bot) giftQty(ctx context.Context, r *Request, me catalog.Staff) error {
 	text := cleanLine(r.Text, 3000)
 	n, err := strconv.Atoi(text)
-	if err != nil || n < 0 || n > 999 || text != strconv.Itoa(n) {
+	if err != nil || n < 0 || n > maxGiftQty || text != strconv.Itoa(n) {
 		return refuse(b.msg.T(r.Lang, "gift_bad_qty"))
 	}
 	g := r.Session.giftAnswers()
+	p, err := b.catalog.Product(ctx, g.Product)
+	if err != nil {
+		return err
+	}
+	if n > 0 && (!p.Gift || !p.Visible) {
+		return catalog.ErrNotFound
+	}
+	if n > p.Stock {
+		return refuse(b.msg.N(r.Lang, "gift_qty_left", p.Stock, "Name", esc(p.Name.Get(r.Lang))))
+	}
 	g.Lines.set(g.Product, n, 0) // a full choice takes no new product
 	r.Session.Step = stepProducts
 	return b.giftProducts(ctx, r)
@@ -162,15 +198,24 @@ func (b *Bot) giftCountry(ctx context.Context, r *Request, me catalog.Staff) err
 }
 
 // giftText takes a short text answer with set and asks the next step's
-// question.
+// question (or shows the summary again, when the answer was an edit).
 func (b *Bot) giftText(ctx context.Context, r *Request, set func(*giftState, string), next Step) error {
 	text := cleanLine(r.Text, 3000)
 	if text == "" || utf8.RuneCountInString(text) > 200 {
 		return refuse(b.msg.T(r.Lang, "gift_bad_text"))
 	}
 	set(r.Session.giftAnswers(), text)
-	r.Session.Step = next
-	return b.send(ctx, r, b.msg.T(r.Lang, "gift_ask_"+string(next)), nil)
+	return b.giftAsk(ctx, r, next)
+}
+
+// giftAsk goes on to step, or back to the summary after an edit.
+func (b *Bot) giftAsk(ctx context.Context, r *Request, step Step) error {
+	if g := r.Session.giftAnswers(); g.Editing {
+		g.Editing = false
+		return b.giftSummary(ctx, r, "")
+	}
+	r.Session.Step = step
+	return b.send(ctx, r, b.msg.T(r.Lang, "gift_ask_"+string(step)), nil)
 }
 
 // giftDate takes the date the gift is needed by: today or later, within
@@ -184,8 +229,7 @@ func (b *Bot) giftDate(ctx context.Context, r *Request, me catalog.Staff) error 
 		return refuse(b.msg.T(r.Lang, "gift_bad_date"))
 	}
 	r.Session.giftAnswers().Date = d.Format("2006-01-02")
-	r.Session.Step = stepNotes
-	return b.send(ctx, r, b.msg.T(r.Lang, "gift_ask_notes"), nil)
+	return b.giftAsk(ctx, r, stepNotes)
 }
 
 // giftNotes takes the notes ("-" for none) and shows the summary.
@@ -194,105 +238,222 @@ func (b *Bot) giftNotes(ctx context.Context, r *Request, me catalog.Staff) error
 	if text == "" || utf8.RuneCountInString(text) > 1000 {
 		return refuse(b.msg.T(r.Lang, "gift_bad_text"))
 	}
+	g := r.Session.giftAnswers()
+	g.Notes = ""
 	if text != "-" {
-		r.Session.giftAnswers().Notes = text
+		g.Notes = text
 	}
-	return b.giftSummary(ctx, r)
+	g.Editing = false
+	return b.giftSummary(ctx, r, "")
 }
 
-// staffStep makes a flow's screen the answer to text sent at a step that
-// waits for a button press: the step is asked again, with its buttons.
-func staffStep(show func(ctx context.Context, r *Request) error) staffHandler {
-	return func(ctx context.Context, r *Request, me catalog.Staff) error { return show(ctx, r) }
+// useButtons answers text sent at a step that waits for a button press.
+func (b *Bot) useButtons(ctx context.Context, r *Request, me catalog.Staff) error {
+	return refuse(b.msg.T(r.Lang, "np_use_buttons"))
 }
 
-// giftSummary shows the gift order as it will be placed, with a confirm
-// button carrying a fresh token. Prices are the catalog's now: the value
-// of the gift.
-func (b *Bot) giftSummary(ctx context.Context, r *Request) error {
-	views, _, err := b.loadLines(ctx, r.Lang, r.Session.giftAnswers().Lines)
+// giftSummary shows the gift order as it will be placed, under note when
+// there is one, with a confirm button carrying a fresh token, a button to
+// edit each answer, back and cancel. Prices are the catalog's now: the
+// value of the gift. What it shows is remembered as a digest.
+func (b *Bot) giftSummary(ctx context.Context, r *Request, note string) error {
+	g := r.Session.giftAnswers()
+	text, digest, err := b.giftSummaryText(ctx, r.Lang, g)
 	if err != nil {
 		return err
 	}
-	return b.showGiftSummary(ctx, r, views, "")
-}
-
-// giftResummarize shows the gift summary anew when its lines or prices
-// changed since the one whose confirm was pressed, with the changes
-// marked; changed is false when nothing did. (Stock and visibility are
-// Place's to check: a short line keeps the choice to adjust.)
-func (b *Bot) giftResummarize(ctx context.Context, r *Request) (changed bool, err error) {
-	g := r.Session.giftAnswers()
-	views, _, err := b.loadLines(ctx, r.Lang, g.Lines)
-	if err != nil {
-		return false, err
-	}
-	gone, changed := b.markChanges(r.Lang, views, g.Shown, false)
-	if !changed {
-		return false, nil
-	}
-	head, err := b.goneText(ctx, r.Lang, gone)
-	if err != nil {
-		return true, err
-	}
-	r.Toast(b.msg.T(r.Lang, "summary_changed_toast"))
-	return true, b.showGiftSummary(ctx, r, views, b.msg.T(r.Lang, "summary_changed")+"\n"+head)
-}
-
-// showGiftSummary shows the gift summary of views, under note (what
-// changed) when there is one.
-func (b *Bot) showGiftSummary(ctx context.Context, r *Request, views []cartLineView, note string) error {
-	g := r.Session.giftAnswers()
-	r.Session.Step = stepConfirm
-	g.Token, g.Shown = newToken(), shownLines(views)
-	var sb strings.Builder
 	if note != "" {
-		sb.WriteString(note + "\n")
+		text = note + "\n\n" + text
 	}
-	sb.WriteString(b.msg.T(r.Lang, "gift_summary") + "\n\n")
+	r.Session.Step = stepConfirm
+	g.Editing = false
+	g.Token, g.Digest = newToken(), digest
+	edit := func(field Step) tgbotapi.InlineKeyboardButton {
+		return button(b.msg.T(r.Lang, "gift_edit_"+string(field)), cb(cbGiftEdit, int64(slices.Index(giftFields, field))))
+	}
+	return b.send(ctx, r, fit(text, "", maxText), [][]tgbotapi.InlineKeyboardButton{
+		{button(b.msg.T(r.Lang, "gift_confirm"), cbGiftConfirm+":"+g.Token)},
+		{edit(stepProducts), edit(stepOccasion), edit(stepRecipient)},
+		{edit(stepCountry), edit(stepDate), edit(stepNotes)},
+		{button(b.msg.T(r.Lang, "gift_back"), cbGiftBack), button(b.msg.T(r.Lang, "btn_cancel"), cbAbort)},
+	})
+}
+
+// giftSummaryText is the summary of g as the catalog gives it now, and
+// its digest.
+func (b *Bot) giftSummaryText(ctx context.Context, lang string, g *giftState) (text, digest string, err error) {
+	views, _, err := b.loadLines(ctx, lang, g.Lines)
+	if err != nil {
+		return "", "", err
+	}
+	var sb, sum strings.Builder
+	sb.WriteString(b.msg.T(lang, "gift_summary") + "\n\n")
 	var total catalog.Money
 	for _, v := range views {
 		if v.Product.ID == 0 {
-			return catalog.ErrNotFound // a product of the choice is gone
+			return "", "", catalog.ErrNotFound // a product of the choice is gone
 		}
 		line := v.Product.Price * catalog.Money(v.Line.Quantity)
 		total += line
-		sb.WriteString(fmt.Sprintf("• %s × %d — ¥%s", esc(v.Product.Name.Get(r.Lang)), v.Line.Quantity, line.String()))
-		if v.Note != "" {
-			sb.WriteString(" " + v.Note)
-		}
-		sb.WriteString("\n")
+		sb.WriteString(fmt.Sprintf("• %s × %d — ¥%s\n", esc(v.Product.Name.Get(lang)), v.Line.Quantity, line.String()))
+		fmt.Fprintf(&sum, "%d×%d@%d;", v.Product.ID, v.Line.Quantity, v.Product.Price)
 	}
-	sb.WriteString(b.msg.T(r.Lang, "cart_total", "Total", total.String()) + "\n\n")
-	sb.WriteString(b.msg.T(r.Lang, "gift_details", "Occasion", esc(g.Occasion), "Recipient", esc(g.Recipient),
+	sb.WriteString(b.msg.T(lang, "cart_total", "Total", total.String()) + "\n\n")
+	sb.WriteString(b.msg.T(lang, "gift_details", "Occasion", esc(g.Occasion), "Recipient", esc(g.Recipient),
 		"Country", esc(g.Country), "Date", g.Date))
 	if g.Notes != "" {
 		sb.WriteString("\n📝 " + esc(g.Notes))
 	}
-	return b.show(ctx, r, screen{text: fit(sb.String(), "", maxText), buttons: [][]tgbotapi.InlineKeyboardButton{
-		{button(b.msg.T(r.Lang, "gift_confirm"), cbGiftConfirm+":"+g.Token)},
-		{button(b.msg.T(r.Lang, "btn_cancel"), cbAbort)},
-	}})
+	for _, a := range []string{g.Occasion, g.Recipient, g.Country, g.Date, g.Notes} {
+		sum.WriteString(strconv.Quote(a))
+	}
+	h := sha256.Sum256([]byte(sum.String()))
+	return sb.String(), hex.EncodeToString(h[:8]), nil
 }
 
-// giftConfirm places the gift order, idempotently like a sale. When a
-// line runs short the choice stays, to adjust.
+// giftEdit is an edit button of the summary (or of the shortage screen):
+// the field's question again, its answer now shown; once answered, the
+// summary comes back with every other answer kept.
+func (b *Bot) giftEdit(ctx context.Context, r *Request, me catalog.Staff) error {
+	i, ok := r.Data.Int(0, len(giftFields)-1)
+	if !ok {
+		return errStale
+	}
+	if !r.Session.at(flowGift, stepConfirm) {
+		return r.Session.stale()
+	}
+	g := r.Session.giftAnswers()
+	g.Editing, g.Token = true, ""
+	field := giftFields[i]
+	r.Session.Step = field
+	if r.Callback != nil && r.Callback.Message != nil {
+		b.dropButtons(ctx, r, r.Callback.Message.MessageID)
+	}
+	if field == stepProducts {
+		return b.giftProducts(ctx, r)
+	}
+	now := map[Step]string{stepOccasion: g.Occasion, stepRecipient: g.Recipient, stepCountry: g.Country, stepDate: g.Date, stepNotes: g.Notes}[field]
+	text := b.msg.T(r.Lang, "gift_ask_"+string(field))
+	if now != "" {
+		text += "\n" + b.msg.T(r.Lang, "gift_edit_now", "Answer", esc(now))
+	}
+	return b.send(ctx, r, text, nil)
+}
+
+// giftBack is the summary's back button: the question before it (the
+// notes) again; its answer leads back to the summary.
+func (b *Bot) giftBack(ctx context.Context, r *Request, me catalog.Staff) error {
+	r.Data.Args = []string{strconv.Itoa(slices.Index(giftFields, stepNotes))}
+	return b.giftEdit(ctx, r, me)
+}
+
+// giftConfirm places the gift order, idempotently like a sale, when the
+// catalog still gives the summary the button belongs to; if a price
+// changed since, nothing is placed and the summary is shown anew. When a
+// line runs short every answer stays, and the shortage screen offers to
+// fix the quantities.
 func (b *Bot) giftConfirm(ctx context.Context, r *Request, me catalog.Staff) error {
 	g := r.Session.giftAnswers()
+	if len(r.Data.Args) == 1 && r.Data.Args[0] == g.Token && r.Session.at(flowGift, stepConfirm) {
+		_, digest, err := b.giftSummaryText(ctx, r.Lang, g)
+		if err != nil {
+			return err
+		}
+		if digest != g.Digest {
+			b.dropPressed(ctx, r)
+			return b.giftSummary(ctx, r, b.msg.T(r.Lang, "gift_changed"))
+		}
+	}
 	return b.confirmOrder(ctx, r, placing{
 		flow: flowGift, token: g.Token, lines: &g.Lines,
-		changed: b.giftResummarize,
 		request: b.giftRequest,
 		done:    b.giftPlaced,
 		short: func(short *orders.ShortError) error {
-			if err := b.shortage(ctx, r, short); err != nil {
-				return err
-			}
-			r.Session.Enter(flowGift, stepProducts)
-			r.Session.giftAnswers().Lines = g.Lines
-			return nil
+			b.dropPressed(ctx, r)
+			return b.giftShort(ctx, r, short)
 		},
 	})
+}
+
+// dropPressed takes the buttons off the message whose button was pressed.
+func (b *Bot) dropPressed(ctx context.Context, r *Request) {
+	if r.Callback != nil && r.Callback.Message != nil {
+		b.dropButtons(ctx, r, r.Callback.Message.MessageID)
+	}
+}
+
+// giftShort is the shortage screen of a gift order: which lines are
+// short and how many are left, a button per line to take what is left
+// or to drop it, and the summary's edit of the products. Every answer is
+// kept; the summary's token is void until the fix gives a new summary.
+func (b *Bot) giftShort(ctx context.Context, r *Request, short *orders.ShortError) error {
+	g := r.Session.giftAnswers()
+	g.Token, g.Digest = "", ""
+	r.Session.Step = stepConfirm
+	var sb strings.Builder
+	sb.WriteString(b.msg.T(r.Lang, "gift_short") + "\n")
+	var rows [][]tgbotapi.InlineKeyboardButton
+	for _, s := range short.Lines {
+		name := s.Name.Get(r.Lang)
+		if name == "" {
+			name = s.SKU
+		}
+		left := s.Left
+		if s.Unavailable {
+			left = 0
+		}
+		sb.WriteString("• " + b.msg.T(r.Lang, "gift_short_line", "Name", esc(name), "Wanted", s.Wanted, "Left", left) + "\n")
+		label := truncateRunes(name, 24)
+		var row []tgbotapi.InlineKeyboardButton
+		if left > 0 && !s.Unavailable {
+			row = append(row, button(b.msg.T(r.Lang, "gift_fix_take", "Name", label, "Left", left), cb(cbGiftFix, s.ProductID, int64(left))))
+		}
+		row = append(row, button(b.msg.T(r.Lang, "gift_fix_drop", "Name", label), cb(cbGiftFix, s.ProductID, 0)))
+		rows = append(rows, row)
+	}
+	rows = append(rows, []tgbotapi.InlineKeyboardButton{
+		button(b.msg.T(r.Lang, "gift_edit_products"), cb(cbGiftEdit, int64(slices.Index(giftFields, stepProducts)))),
+		button(b.msg.T(r.Lang, "btn_cancel"), cbAbort),
+	})
+	return b.send(ctx, r, fit(sb.String(), "", maxText), rows)
+}
+
+// giftFix is a button of the shortage screen: a line set to the units
+// left (0 drops it). A quantity that is more than is left now shows the
+// shortage again; otherwise the summary comes back, or the choice of
+// products when no line is left.
+func (b *Bot) giftFix(ctx context.Context, r *Request, me catalog.Staff) error {
+	id, ok1 := r.Data.ID(0, maxID)
+	n, ok2 := r.Data.Int(1, maxGiftQty)
+	if !ok1 || !ok2 {
+		return errStale
+	}
+	g := r.Session.giftAnswers()
+	if !r.Session.at(flowGift, stepConfirm) || g.Token != "" || g.Lines.index(id) < 0 {
+		return r.Session.stale()
+	}
+	p, err := b.catalog.Product(ctx, id)
+	if err != nil {
+		return err
+	}
+	if n > 0 && (!p.Gift || !p.Visible || n > p.Stock) {
+		left := p.Stock
+		if !p.Gift || !p.Visible {
+			left = 0
+		}
+		want := g.Lines[g.Lines.index(id)].Quantity
+		return b.giftShort(ctx, r, &orders.ShortError{Lines: []orders.Shortage{{
+			ProductID: p.ID, SKU: p.SKU, Name: p.Name, Wanted: want, Left: left, Unavailable: left == 0,
+		}}})
+	}
+	g.Lines.set(id, n, 0)
+	b.dropPressed(ctx, r)
+	if len(g.Lines) == 0 {
+		g.Editing = true
+		r.Session.Step = stepProducts
+		return b.giftProducts(ctx, r)
+	}
+	return b.giftSummary(ctx, r, "")
 }
 
 // giftRequest is the gift order the flow's answers make.
@@ -320,4 +481,9 @@ func (b *Bot) giftPlaced(ctx context.Context, r *Request, o orders.Order, create
 	}
 	text := b.msg.T(r.Lang, key, "Order", o.Ref()) + "\n\n" + b.staffOrderText(r.Lang, o)
 	return b.show(ctx, r, screen{text: fit(text, "", maxText)})
+}
+
+// giftSummaryAgain shows the summary again, as it stands.
+func (b *Bot) giftSummaryAgain(ctx context.Context, r *Request) error {
+	return b.giftSummary(ctx, r, "")
 }

@@ -3,6 +3,8 @@ package bot
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -17,12 +19,14 @@ type newProductState struct {
 	Village  string           `json:"village,omitempty"` // its code
 	SKU      string           `json:"sku,omitempty"`
 	Category catalog.Category `json:"category,omitempty"`
-	Name     string           `json:"name,omitempty"` // in the user's language
-	Unit     string           `json:"unit,omitempty"`
-	Price    catalog.Money    `json:"price,omitempty"`
-	Stock    int              `json:"stock,omitempty"`
-	Gift     bool             `json:"gift,omitempty"`
-	Story    string           `json:"story,omitempty"`
+	Names    catalog.Texts    `json:"names,omitempty"`
+	// NameLang is the language whose name the name step asks for.
+	NameLang string        `json:"name_lang,omitempty"`
+	Unit     string        `json:"unit,omitempty"`
+	Price    catalog.Money `json:"price,omitempty"`
+	Stock    int           `json:"stock,omitempty"`
+	Gift     bool          `json:"gift,omitempty"`
+	Story    string        `json:"story,omitempty"`
 }
 
 // draftAnswers is the new product's state, made when missing.
@@ -50,11 +54,45 @@ func (b *Bot) newProduct(ctx context.Context, r *Request, me catalog.Staff) erro
 	if err != nil {
 		return err
 	}
-	codes := make([]string, len(vs))
-	for i, v := range vs {
-		codes[i] = v.Code
+	// The villages as buttons, two a row; typing a code works too.
+	var rows [][]tgbotapi.InlineKeyboardButton
+	var row []tgbotapi.InlineKeyboardButton
+	for _, v := range vs {
+		row = append(row, button(truncateRunes(v.Name.Get(r.Lang), 30), cb(cbNewVillage, v.ID)))
+		if len(row) == 2 {
+			rows, row = append(rows, row), nil
+		}
+		if len(rows) == 45 {
+			break
+		}
 	}
-	return b.send(ctx, r, b.msg.T(r.Lang, "np_ask_village", "Codes", esc(strings.Join(codes, ", "))), nil)
+	if len(row) > 0 {
+		rows = append(rows, row)
+	}
+	rows = append(rows, []tgbotapi.InlineKeyboardButton{button(b.msg.T(r.Lang, "btn_cancel"), cbAbort)})
+	return b.send(ctx, r, b.msg.T(r.Lang, "np_pick_village"), rows)
+}
+
+// newProductVillagePick takes the village pressed (office staff only get
+// asked).
+func (b *Bot) newProductVillagePick(ctx context.Context, r *Request, me catalog.Staff) error {
+	id, ok := r.Data.ID(0, maxID)
+	if !ok {
+		return errStale
+	}
+	if !r.Session.at(flowNewProduct, stepVillage) {
+		return r.Session.stale()
+	}
+	v, err := b.catalog.Village(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !me.CanManage(v.ID) {
+		return errStale
+	}
+	r.Session.draftAnswers().Village = v.Code
+	r.Session.Step = stepSKU
+	return b.show(ctx, r, screen{text: esc(v.Name.Get(r.Lang)) + "\n\n" + b.msg.T(r.Lang, "np_ask_sku")})
 }
 
 // npText is the text answer to a step of /newproduct, cleaned; "-" skips
@@ -109,13 +147,52 @@ func (b *Bot) askCategory(ctx context.Context, r *Request, me catalog.Staff) err
 	return b.send(ctx, r, b.msg.T(r.Lang, "np_ask_category"), rows)
 }
 
-// newProductName takes the product's name in the user's language.
+// requiredNames are the languages a new product must be named in, so
+// that none exists in one language only; the other languages of
+// catalog.Languages are asked too, and may be skipped.
+var requiredNames = []string{"zh", "en"}
+
+// nameLangs is the order the names are asked in: the required ones first.
+func nameLangs() []string {
+	langs := slices.Clone(requiredNames)
+	for _, l := range catalog.Languages {
+		if !slices.Contains(langs, l) {
+			langs = append(langs, l)
+		}
+	}
+	return langs
+}
+
+// askName asks for the product's name in lang ("np_ask_name_<lang>").
+func (b *Bot) askName(r *Request, lang string) string {
+	r.Session.draftAnswers().NameLang = lang
+	return b.msg.T(r.Lang, "np_ask_name_"+lang)
+}
+
+// newProductName takes the product's name in the language asked, then
+// asks the next language's, then the unit. Chinese and English are
+// required; "-" skips another language.
 func (b *Bot) newProductName(ctx context.Context, r *Request, me catalog.Staff) error {
+	d := r.Session.draftAnswers()
+	langs := nameLangs()
+	i := slices.Index(langs, d.NameLang)
+	if i < 0 {
+		return r.Session.stale()
+	}
 	text, skip := npText(r)
-	if text == "" || skip || utf8.RuneCountInString(text) > 200 {
+	required := slices.Contains(requiredNames, d.NameLang)
+	if text == "" || skip && required || utf8.RuneCountInString(text) > 200 {
 		return refuse(b.msg.T(r.Lang, "np_bad_name"))
 	}
-	r.Session.draftAnswers().Name = text
+	if d.Names == nil {
+		d.Names = catalog.Texts{}
+	}
+	if !skip {
+		d.Names[d.NameLang] = text
+	}
+	if i+1 < len(langs) {
+		return b.send(ctx, r, b.askName(r, langs[i+1]), nil)
+	}
 	r.Session.Step = stepUnit
 	return b.send(ctx, r, b.msg.T(r.Lang, "np_ask_unit"), nil)
 }
@@ -136,9 +213,9 @@ func (b *Bot) newProductUnit(ctx context.Context, r *Request, me catalog.Staff) 
 // newProductPrice takes the price in yuan.
 func (b *Bot) newProductPrice(ctx context.Context, r *Request, me catalog.Staff) error {
 	text, _ := npText(r)
-	p, err := catalog.ParseYuan(text)
-	if err != nil || p > catalog.MaxPrice {
-		return refuse(b.msg.T(r.Lang, "np_bad_price"))
+	p, err := catalog.ParsePrice(text)
+	if err != nil {
+		return b.badMoney(r, text, err, "")
 	}
 	r.Session.draftAnswers().Price = p
 	r.Session.Step = stepStock
@@ -188,7 +265,7 @@ func (b *Bot) newProductCategory(ctx context.Context, r *Request, me catalog.Sta
 	}
 	r.Session.draftAnswers().Category = catalog.Categories[i]
 	r.Session.Step = stepName
-	return b.show(ctx, r, screen{text: b.msg.T(r.Lang, "np_ask_name", "Category", b.categoryName(r.Lang, catalog.Categories[i]))})
+	return b.show(ctx, r, screen{text: b.categoryName(r.Lang, catalog.Categories[i]) + "\n\n" + b.askName(r, nameLangs()[0])})
 }
 
 func (b *Bot) newProductGift(ctx context.Context, r *Request, me catalog.Staff) error {
@@ -211,7 +288,7 @@ func (b *Bot) draft(r *Request) catalog.Product {
 		SKU:         d.SKU,
 		VillageCode: d.Village,
 		Category:    d.Category,
-		Name:        catalog.Texts{r.Lang: d.Name},
+		Name:        maps.Clone(d.Names),
 		Unit:        catalog.Texts{},
 		Story:       catalog.Texts{},
 		Price:       d.Price,
@@ -236,11 +313,23 @@ func (b *Bot) newProductSummary(ctx context.Context, r *Request) error {
 	yesno := map[bool]string{true: b.msg.T(r.Lang, "yes"), false: b.msg.T(r.Lang, "no")}
 	text := b.msg.T(r.Lang, "np_summary",
 		"SKU", esc(p.SKU), "Village", esc(p.VillageCode), "Category", b.categoryName(r.Lang, p.Category),
-		"Name", esc(p.Name.Get(r.Lang)), "Unit", esc(p.Unit.Get(r.Lang)), "Price", p.Price.String(),
+		"Name", esc(draftNames(p.Name)), "Unit", esc(p.Unit.Get(r.Lang)), "Price", p.Price.String(),
 		"Stock", p.Stock, "Gift", yesno[p.Gift])
 	return b.send(ctx, r, fit(text+"\n\n", p.Story.Get(r.Lang), maxText), [][]tgbotapi.InlineKeyboardButton{{
 		button(b.msg.T(r.Lang, "np_create"), cbNewCreate), button(b.msg.T(r.Lang, "btn_cancel"), cbAbort),
 	}})
+}
+
+// draftNames are the names of a new product, in the order asked,
+// separated by " / ".
+func draftNames(names catalog.Texts) string {
+	var ns []string
+	for _, l := range nameLangs() {
+		if n := names[l]; n != "" {
+			ns = append(ns, n)
+		}
+	}
+	return strings.Join(ns, " / ")
 }
 
 // newProductCreate creates the product.

@@ -13,17 +13,22 @@ import (
 
 // qr is /qr SKU or /qr VILLAGE_CODE: a printable PNG of the deep link's QR
 // code with the name under it, sent as a file so that it keeps its
-// resolution.
+// resolution. The caption warns when the product is hidden.
 func (b *Bot) qr(ctx context.Context, r *Request, me catalog.Staff) error {
 	f := strings.Fields(r.Args)
 	if len(f) != 1 || !skuRE.MatchString(f[0]) {
 		return b.usage(r, "qr")
 	}
-	var payload, title string
+	var payload, title, warning string
 	var lines []string
 	if p, err := b.catalog.ProductBySKU(ctx, f[0]); err == nil {
 		payload, title = "p_"+p.SKU, p.Name.Get(r.Lang)
 		lines = cardLines(p.Name, p.SKU)
+		if !p.Visible {
+			// The card works once the product is shown; say so before
+			// it is printed.
+			warning = b.msg.T(r.Lang, "qr_hidden", "Name", esc(title), "SKU", esc(p.SKU)) + "\n\n"
+		}
 	} else if !errors.Is(err, catalog.ErrNotFound) {
 		return err
 	} else if v, err := b.catalog.VillageByCode(ctx, strings.ToLower(f[0])); err == nil {
@@ -40,7 +45,7 @@ func (b *Bot) qr(ctx context.Context, r *Request, me catalog.Staff) error {
 		return err
 	}
 	doc := tgbotapi.NewDocument(r.ChatID, tgbotapi.FileBytes{Name: "qr-" + payload[2:] + ".png", Bytes: png})
-	doc.Caption = b.msg.T(r.Lang, "qr_caption", "Name", esc(title), "Link", esc(link))
+	doc.Caption = warning + b.msg.T(r.Lang, "qr_caption", "Name", esc(title), "Link", esc(link))
 	doc.ParseMode = tgbotapi.ModeHTML
 	_, err = b.tg.Send(ctx, doc)
 	return err

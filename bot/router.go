@@ -100,6 +100,7 @@ func (b *Bot) routes() *Router {
 			office("alerts", b.alerts),
 			office("paid", b.paid),
 			office("paytext", b.payText),
+			office("staff", b.staffList),
 		},
 		callbacks: map[string]Handler{
 			cbMenu:        b.menu,
@@ -122,6 +123,7 @@ func (b *Bot) routes() *Router {
 			cbCancelAsk:   b.cancelAsk,
 			cbCancelOrder: b.cancelOrder,
 
+			cbNewVillage:  asCoordinator(b.newProductVillagePick),
 			cbNewCategory: asCoordinator(b.newProductCategory),
 			cbNewGift:     asCoordinator(b.newProductGift),
 			cbNewCreate:   asCoordinator(b.newProductCreate),
@@ -145,6 +147,9 @@ func (b *Bot) routes() *Router {
 			cbPaidMethod: asOffice(b.paidMethod),
 			cbRefundYes:  asOffice(b.refundYes),
 			cbRefundNo:   asOffice(b.refundNo),
+			cbGiftEdit:   asOffice(b.giftEdit),
+			cbGiftBack:   asOffice(b.giftBack),
+			cbGiftFix:    asOffice(b.giftFix),
 		},
 		// Every step of every flow. Text sent at a step that waits for a
 		// button press asks that step again, with its buttons — never the
@@ -179,7 +184,7 @@ func (b *Bot) routes() *Router {
 			{flowGift, stepCountry}:   asOffice(b.giftCountry),
 			{flowGift, stepDate}:      asOffice(b.giftDate),
 			{flowGift, stepNotes}:     asOffice(b.giftNotes),
-			{flowGift, stepConfirm}:   asOffice(staffStep(b.giftSummary)),
+			{flowGift, stepConfirm}:   asOffice(staffStep(b.giftSummaryAgain)),
 
 			{flowDesk, stepReason}: asOffice(b.deskReasonText),
 		},
@@ -242,4 +247,10 @@ func (rt *Router) Route(ctx context.Context, r *Request) error {
 		}
 	}
 	return rt.fallback(ctx, r)
+}
+
+// staffStep is a step that shows its screen again, for staff, whatever
+// text came: the step waits for a button press.
+func staffStep(show func(ctx context.Context, r *Request) error) staffHandler {
+	return func(ctx context.Context, r *Request, me catalog.Staff) error { return show(ctx, r) }
 }

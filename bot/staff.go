@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -183,8 +184,104 @@ func (b *Bot) refreshCommands(ctx context.Context, telegramID int64) {
 	default:
 		c = tgbotapi.NewSetMyCommandsWithScope(scope, b.commands(lang, visitorMenu, coordinatorMenu)...)
 	}
-	if _, err := b.tg.Request(ctx, c); err != nil {
-		// A chat the bot was never opened in has no menu to set.
+	_, err = b.tg.Request(ctx, c)
+	switch code := apiErrorCode(err); {
+	case err == nil:
+		b.menuOwed.Delete(telegramID)
+	case code == 400 || code == 403:
+		// A chat the bot was never opened in (or is blocked in) has no
+		// menu to set: it is set at the person's next update.
+		b.menuOwed.Store(telegramID, true)
+		b.log.Info("command menu owed until the chat is opened", "telegram_id", telegramID, "err", err)
+	default:
 		b.log.Warn("command menu not set", "telegram_id", telegramID, "err", err)
 	}
+}
+
+// menuOnFirstUpdate sets the command menu of a staff member whose menu
+// could not be set before, at their first update in their own chat: one
+// the menu is owed to (its setting failed in this process), or any staff
+// member whose session is new (a chat never opened, or quiet for long,
+// perhaps granted a role by another process). A visitor's new session
+// costs one look-up of the staff table by key.
+func (b *Bot) menuOnFirstUpdate(next Handler) Handler {
+	return func(ctx context.Context, r *Request) error {
+		if r.ChatID == r.UserID && r.UserID != 0 {
+			_, owed := b.menuOwed.Load(r.UserID)
+			if owed {
+				b.refreshCommands(ctx, r.UserID)
+			} else if r.Session.New {
+				if _, err := b.catalog.StaffMember(ctx, r.UserID); err == nil {
+					b.refreshCommands(ctx, r.UserID)
+				}
+			}
+		}
+		return next(ctx, r)
+	}
+}
+
+// badMoney is the refusal of an amount ParseYuan or ParsePrice refused,
+// saying what was wrong with it, followed on the same line by the
+// command's usage when the amount was an argument of cmd.
+func (b *Bot) badMoney(r *Request, input string, err error, cmd string) error {
+	var me *catalog.MoneyError
+	if !errors.As(err, &me) {
+		return err
+	}
+	text := b.msg.T(r.Lang, "money_"+string(me.Problem), "Input", esc(truncateRunes(input, 40)))
+	if cmd != "" {
+		text += " " + b.msg.T(r.Lang, "usage", "Usage", esc(b.msg.T(r.Lang, "usage_"+cmd)))
+	}
+	return refuse(text)
+}
+
+// staffList is /staff: every staff member with the name Telegram gave
+// when they last ordered (when they ever did), their id and their role.
+func (b *Bot) staffList(ctx context.Context, r *Request, me catalog.Staff) error {
+	if r.Args != "" {
+		return b.usage(r, "staff")
+	}
+	staff, err := b.catalog.StaffList(ctx)
+	if err != nil {
+		return err
+	}
+	if len(staff) == 0 {
+		return b.send(ctx, r, b.msg.T(r.Lang, "staff_none"), nil)
+	}
+	ids := make([]int64, len(staff))
+	for i, s := range staff {
+		ids[i] = s.TelegramID
+	}
+	names, err := b.orders.CustomerNames(ctx, ids)
+	if err != nil {
+		return err
+	}
+	var sb strings.Builder
+	sb.WriteString(b.msg.T(r.Lang, "staff_title") + "\n")
+	for _, s := range staff {
+		name := b.msg.T(r.Lang, "staff_no_name")
+		if n, ok := names[s.TelegramID]; ok && (n.FirstName != "" || n.Username != "") {
+			name = "<b>" + esc(n.FirstName) + "</b>"
+			if n.Username != "" {
+				name = strings.TrimSpace(name + " @" + esc(n.Username))
+			}
+		}
+		fmt.Fprintf(&sb, "• %s · <code>%d</code> · %s\n", name, s.TelegramID, b.roleText(r.Lang, s))
+	}
+	return b.send(ctx, r, fitLinesHTML(sb.String(), maxText), nil)
+}
+
+// fitLinesHTML cuts text, made of whole lines of HTML, after the last
+// line that fits within limit, with a count of the lines left out.
+func fitLinesHTML(text string, limit int) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	var sb strings.Builder
+	for i, l := range lines {
+		if plainLen(sb.String()+l) > limit-40 {
+			sb.WriteString("… +" + itoa(len(lines)-i))
+			break
+		}
+		sb.WriteString(l + "\n")
+	}
+	return strings.TrimRight(sb.String(), "\n")
 }

@@ -190,9 +190,9 @@ func (b *Bot) price(ctx context.Context, r *Request, me catalog.Staff) error {
 	if len(f) != 2 {
 		return b.usage(r, "price")
 	}
-	price, err := catalog.ParseYuan(f[1])
-	if err != nil || price > catalog.MaxPrice {
-		return b.usage(r, "price")
+	price, err := catalog.ParsePrice(f[1])
+	if err != nil {
+		return b.badMoney(r, f[1], err, "price")
 	}
 	p, err := b.managedProduct(ctx, r, me, f[0])
 	if err != nil {
