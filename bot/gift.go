@@ -247,11 +247,6 @@ func (b *Bot) giftNotes(ctx context.Context, r *Request, me catalog.Staff) error
 	return b.giftSummary(ctx, r, "")
 }
 
-// useButtons answers text sent at a step that waits for a button press.
-func (b *Bot) useButtons(ctx context.Context, r *Request, me catalog.Staff) error {
-	return refuse(b.msg.T(r.Lang, "np_use_buttons"))
-}
-
 // giftSummary shows the gift order as it will be placed, under note when
 // there is one, with a confirm button carrying a fresh token, a button to
 // edit each answer, back and cancel. Prices are the catalog's now: the

@@ -78,7 +78,7 @@ func TestGiftOrderSurvivesAShortage(t *testing.T) {
 			for _, answer := range []string{"Boao Forum", "Delegation of Kazakhstan", "Kazakhstan", time.Now().AddDate(0, 0, 7).Format("2006-01-02")} {
 				n := len(office.Messages())
 				office.Send(answer)
-				h.waitFor(office, n+2)
+				h.waitMessages(office, n+2)
 			}
 			office.Send("Red paper")
 			h.waitButton(office, "✏️")
@@ -143,8 +143,8 @@ func gapless(h *harness) bool {
 	return h.count(`SELECT count(*) FROM information_schema.tables WHERE table_name = 'order_numbers' AND table_schema = current_schema()`) == 1
 }
 
-// waitFor waits until the chat holds at least n messages.
-func (h *harness) waitFor(u *telegramtest.User, n int) {
+// waitMessages waits until the chat holds at least n messages.
+func (h *harness) waitMessages(u *telegramtest.User, n int) {
 	h.t.Helper()
 	if _, err := u.WaitFor(wait, func(ms []telegramtest.Message) bool { return len(ms) >= n }); err != nil {
 		h.t.Fatal(err)
@@ -169,7 +169,7 @@ func TestGiftConfirmAfterAPriceChangeShowsTheSummaryAgain(t *testing.T) {
 	for _, a := range []string{"Occasion", "Recipient", "Country", time.Now().AddDate(0, 0, 3).Format("2006-01-02"), "-"} {
 		n := len(office.Messages())
 		office.Send(a)
-		h.waitFor(office, n+2)
+		h.waitMessages(office, n+2)
 	}
 	h.waitButton(office, "Place the gift order")
 	if _, err := h.catalog.SetPrice(context.Background(), "LI-BROCADE", brocade.Price+100, "test"); err != nil {

@@ -88,7 +88,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	m.log.Info("serving", "bot", bp.Bot.Username(), "mode", modeName(webhook), "listen", hs.Addr())
-	return m.runUntilSignal(ctx, bp, hs, webhook)
+	return m.runUntilSignal(ctx, bp, hs, cs, webhook)
 }
 
 func modeName(webhook bool) string {
@@ -114,7 +114,7 @@ func (m *Main) startIntake(ctx context.Context, bp *proc, webhook bool) error {
 
 // runUntilSignal runs the bot until ctx ends (a signal), the listener
 // fails or the bot stops, then shuts down in the order of the mode.
-func (m *Main) runUntilSignal(ctx context.Context, bp *proc, hs *httpServer, webhook bool) error {
+func (m *Main) runUntilSignal(ctx context.Context, bp *proc, hs, cs *httpServer, webhook bool) error {
 	// The bot runs on past the signal, until the shutdown below stops it
 	// in its turn.
 	botCtx, stopBot := context.WithCancel(context.WithoutCancel(ctx))
@@ -126,6 +126,7 @@ func (m *Main) runUntilSignal(ctx context.Context, bp *proc, hs *httpServer, web
 	select {
 	case <-ctx.Done():
 	case runErr = <-hs.failed:
+	case runErr = <-cs.failedCh(): // the console's listener
 	case runErr = <-botDone:
 		botEnded = true
 	}
