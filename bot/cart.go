@@ -20,6 +20,16 @@ func cbCartQtyData(id int64, qty int) string { return cb(cbCartQty, id, int64(qt
 // product, at most maxCartLines of them.
 type Lines []CartLine
 
+// price is the price the line of product id was shown at.
+func (ls Lines) price(id int64) (catalog.Money, bool) {
+	for _, l := range ls {
+		if l.ProductID == id {
+			return l.Price, true
+		}
+	}
+	return 0, false
+}
+
 // units is how many units the lines hold.
 func (ls Lines) units() int {
 	n := 0

@@ -253,12 +253,13 @@ func (b *Bot) showSummary(ctx context.Context, r *Request, views []cartLineView,
 
 // confirm places the visitor's order from the summary's button.
 func (b *Bot) confirm(ctx context.Context, r *Request) error {
-	token := ""
-	if r.Session.Checkout != nil {
-		token = r.Session.Checkout.Token
+	var token string
+	var shown Lines
+	if d := r.Session.Checkout; d != nil {
+		token, shown = d.Token, d.Shown
 	}
 	return b.confirmOrder(ctx, r, placing{
-		flow: flowCheckout, token: token, lines: &r.Session.Cart,
+		flow: flowCheckout, token: token, lines: &r.Session.Cart, shown: shown,
 		changed: b.resummarize,
 		request: b.saleRequest,
 		done:    b.placed,
@@ -272,6 +273,7 @@ type placing struct {
 	flow  Flow
 	token string // the token of the flow's current summary; "" when none
 	lines *Lines // the lines to place; emptied once they are the order
+	shown Lines  // the lines the summary showed, with its prices
 	// changed shows the summary anew, with the changes marked, when the
 	// lines, quantities or prices are not those the summary showed; then
 	// nothing is placed.
@@ -303,20 +305,29 @@ func (b *Bot) confirmOrder(ctx context.Context, r *Request, f placing) error {
 		// token by itself.
 		return b.confirmedBefore(ctx, r, f, token)
 	}
-	if changed, err := f.changed(ctx, r); changed || err != nil {
-		return err
+	if f.changed != nil {
+		if changed, err := f.changed(ctx, r); changed || err != nil {
+			return err
+		}
 	}
 	req := f.request(r, token)
 	for _, l := range *f.lines {
-		// Expected prices: the lines are those the summary showed, at its
-		// prices (f.changed checked). When orders.LineRequest carries the
-		// expected unit price, set it here from the summary's line, so
-		// that Place refuses a price changed since this check.
-		req.Lines = append(req.Lines, orders.LineRequest{ProductID: l.ProductID, Quantity: l.Quantity})
+		// The lines are those the summary showed (f.changed checked); each
+		// carries the price it showed, so that Place refuses a price
+		// changed between that check and the reservation.
+		lr := orders.LineRequest{ProductID: l.ProductID, Quantity: l.Quantity}
+		if p, ok := f.shown.price(l.ProductID); ok {
+			lr.Seen = &orders.Seen{UnitPrice: p}
+		}
+		req.Lines = append(req.Lines, lr)
 	}
 	o, created, err := b.place(ctx, r, req)
 	var s *orders.ShortError
 	switch {
+	case errors.Is(err, orders.ErrChanged) && f.changed != nil:
+		// Changed since the check above: the summary is shown anew.
+		_, err := f.changed(ctx, r)
+		return err
 	case errors.As(err, &s):
 		b.metrics.stockOut()
 		return f.short(s)

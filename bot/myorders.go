@@ -90,6 +90,8 @@ func (b *Bot) cancelOrder(ctx context.Context, r *Request) error {
 	switch {
 	case errors.Is(err, orders.ErrNotFound):
 		return errStale
+	case errors.Is(err, orders.ErrOfficeOnly):
+		return refuse(b.msg.T(r.Lang, "order_gift_office_only"))
 	case errors.Is(err, orders.ErrAlreadyPaid):
 		r.Toast(b.msg.T(r.Lang, "pay_cancel_paid", "Order", "#"+strconv.FormatInt(n, 10)))
 		return b.myOrders(ctx, r)

@@ -150,6 +150,9 @@ func (b *Bot) deskButtons(lang string, o orders.Order, villageID int64, where in
 	if o.Status != orders.Delivered && o.Status != orders.Cancelled {
 		row = append(row, btn("btn_desk_cancel", cbDeskCancel))
 	}
+	if where == onCard && o.Kind == orders.Sale && o.Payment.State == orders.Unpaid && o.Status != orders.Cancelled {
+		row = append(row, b.PaidButton(lang, o)) // payment.go
+	}
 	return row
 }
 

@@ -30,6 +30,9 @@ func (b *Bot) askCancelReason(ctx context.Context, r *Request, o orders.Order, w
 	if !orders.CanTransition(o.Status, orders.Cancelled) {
 		return refuse(b.msg.T(r.Lang, "desk_not_now", "Order", o.Ref(), "Status", b.msg.T(r.Lang, "status_"+string(o.Status))))
 	}
+	if o.Payment.State == orders.Paid {
+		return b.AskRefund(ctx, r, o) // cancelling a paid order refunds it: payment.go
+	}
 	var rows [][]tgbotapi.InlineKeyboardButton
 	for i, reason := range orders.CancelReasons {
 		rows = append(rows, []tgbotapi.InlineKeyboardButton{
