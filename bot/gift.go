@@ -34,6 +34,9 @@ type giftState struct {
 	// prices and every answer. The confirm press places the order only
 	// when the catalog still gives the same digest.
 	Digest string `json:"digest,omitempty"`
+	// Shown are the lines the summary showed, at its prices: Place
+	// refuses a price changed since, and a new summary marks it.
+	Shown Lines `json:"shown,omitempty"`
 	// Editing is set when an answer is changed from the summary: the
 	// summary comes back once it is taken, instead of the next question.
 	Editing bool `json:"editing,omitempty"`
@@ -252,45 +255,63 @@ func (b *Bot) giftNotes(ctx context.Context, r *Request, me catalog.Staff) error
 // edit each answer, back and cancel. Prices are the catalog's now: the
 // value of the gift. What it shows is remembered as a digest.
 func (b *Bot) giftSummary(ctx context.Context, r *Request, note string) error {
-	g := r.Session.giftAnswers()
-	text, digest, err := b.giftSummaryText(ctx, r.Lang, g)
+	sc, err := b.giftSummaryScreen(ctx, r, note, false)
 	if err != nil {
 		return err
+	}
+	return b.send(ctx, r, sc.text, sc.buttons)
+}
+
+// giftSummaryScreen is the gift summary as giftSummary shows it; with
+// marked, each line whose price differs from the last summary's says so.
+func (b *Bot) giftSummaryScreen(ctx context.Context, r *Request, note string, marked bool) (screen, error) {
+	g := r.Session.giftAnswers()
+	text, digest, shown, err := b.giftSummaryText(ctx, r.Lang, g, marked)
+	if err != nil {
+		return screen{}, err
 	}
 	if note != "" {
 		text = note + "\n\n" + text
 	}
 	r.Session.Step = stepConfirm
 	g.Editing = false
-	g.Token, g.Digest = newToken(), digest
+	g.Token, g.Digest, g.Shown = newToken(), digest, shown
 	edit := func(field Step) tgbotapi.InlineKeyboardButton {
 		return button(b.msg.T(r.Lang, "gift_edit_"+string(field)), cb(cbGiftEdit, int64(slices.Index(giftFields, field))))
 	}
-	return b.send(ctx, r, fit(text, "", maxText), [][]tgbotapi.InlineKeyboardButton{
+	return screen{text: fit(text, "", maxText), buttons: [][]tgbotapi.InlineKeyboardButton{
 		{button(b.msg.T(r.Lang, "gift_confirm"), cbGiftConfirm+":"+g.Token)},
 		{edit(stepProducts), edit(stepOccasion), edit(stepRecipient)},
 		{edit(stepCountry), edit(stepDate), edit(stepNotes)},
 		{button(b.msg.T(r.Lang, "gift_back"), cbGiftBack), button(b.msg.T(r.Lang, "btn_cancel"), cbAbort)},
-	})
+	}}, nil
 }
 
-// giftSummaryText is the summary of g as the catalog gives it now, and
-// its digest.
-func (b *Bot) giftSummaryText(ctx context.Context, lang string, g *giftState) (text, digest string, err error) {
+// giftSummaryText is the summary of g as the catalog gives it now, its
+// digest and its lines at the prices shown; with marked, lines whose price
+// differs from the last summary's (g.Shown) say so.
+func (b *Bot) giftSummaryText(ctx context.Context, lang string, g *giftState, marked bool) (text, digest string, shown Lines, err error) {
 	views, _, err := b.loadLines(ctx, lang, g.Lines)
 	if err != nil {
-		return "", "", err
+		return "", "", nil, err
+	}
+	if marked {
+		b.markChanges(lang, views, g.Shown, false)
 	}
 	var sb, sum strings.Builder
 	sb.WriteString(b.msg.T(lang, "gift_summary") + "\n\n")
 	var total catalog.Money
 	for _, v := range views {
 		if v.Product.ID == 0 {
-			return "", "", catalog.ErrNotFound // a product of the choice is gone
+			return "", "", nil, catalog.ErrNotFound // a product of the choice is gone
 		}
 		line := v.Product.Price * catalog.Money(v.Line.Quantity)
 		total += line
-		sb.WriteString(fmt.Sprintf("• %s × %d — ¥%s\n", esc(v.Product.Name.Get(lang)), v.Line.Quantity, line.String()))
+		sb.WriteString(fmt.Sprintf("• %s × %d — ¥%s", esc(v.Product.Name.Get(lang)), v.Line.Quantity, line.String()))
+		if v.Note != "" {
+			sb.WriteString(" " + v.Note)
+		}
+		sb.WriteString("\n")
 		fmt.Fprintf(&sum, "%d×%d@%d;", v.Product.ID, v.Line.Quantity, v.Product.Price)
 	}
 	sb.WriteString(b.msg.T(lang, "cart_total", "Total", total.String()) + "\n\n")
@@ -303,7 +324,7 @@ func (b *Bot) giftSummaryText(ctx context.Context, lang string, g *giftState) (t
 		sum.WriteString(strconv.Quote(a))
 	}
 	h := sha256.Sum256([]byte(sum.String()))
-	return sb.String(), hex.EncodeToString(h[:8]), nil
+	return sb.String(), hex.EncodeToString(h[:8]), shownLines(views), nil
 }
 
 // giftEdit is an edit button of the summary (or of the shortage screen):
@@ -349,18 +370,9 @@ func (b *Bot) giftBack(ctx context.Context, r *Request, me catalog.Staff) error 
 // fix the quantities.
 func (b *Bot) giftConfirm(ctx context.Context, r *Request, me catalog.Staff) error {
 	g := r.Session.giftAnswers()
-	if len(r.Data.Args) == 1 && r.Data.Args[0] == g.Token && r.Session.at(flowGift, stepConfirm) {
-		_, digest, err := b.giftSummaryText(ctx, r.Lang, g)
-		if err != nil {
-			return err
-		}
-		if digest != g.Digest {
-			b.dropPressed(ctx, r)
-			return b.giftSummary(ctx, r, b.msg.T(r.Lang, "gift_changed"))
-		}
-	}
 	return b.confirmOrder(ctx, r, placing{
-		flow: flowGift, token: g.Token, lines: &g.Lines,
+		flow: flowGift, token: g.Token, lines: &g.Lines, shown: g.Shown,
+		changed: b.giftResummarize,
 		request: b.giftRequest,
 		done:    b.giftPlaced,
 		short: func(short *orders.ShortError) error {
@@ -481,4 +493,21 @@ func (b *Bot) giftPlaced(ctx context.Context, r *Request, o orders.Order, create
 // giftSummaryAgain shows the summary again, as it stands.
 func (b *Bot) giftSummaryAgain(ctx context.Context, r *Request) error {
 	return b.giftSummary(ctx, r, "")
+}
+
+// giftResummarize shows the gift summary anew, in place and with each
+// changed price marked, when the catalog no longer gives the summary whose
+// confirm was pressed; changed is false when it still does.
+func (b *Bot) giftResummarize(ctx context.Context, r *Request) (changed bool, err error) {
+	g := r.Session.giftAnswers()
+	_, digest, _, err := b.giftSummaryText(ctx, r.Lang, g, false)
+	if err != nil || digest == g.Digest {
+		return false, err
+	}
+	sc, err := b.giftSummaryScreen(ctx, r, b.msg.T(r.Lang, "gift_changed"), true)
+	if err != nil {
+		return true, err
+	}
+	r.Toast(b.msg.T(r.Lang, "summary_changed_toast"))
+	return true, b.show(ctx, r, sc)
 }

@@ -158,6 +158,10 @@ func TestPaidButtonChecksTheRoleAtThePress(t *testing.T) {
 
 	press(fmt.Sprintf("pa:%d", m))
 	ask := h.waitButton(us.office, "Alipay")
+	// Another office account stays: the last one cannot be revoked.
+	if _, err := h.catalog.Grant(context.Background(), 5999, catalog.Office, "", "test"); err != nil {
+		t.Fatal(err)
+	}
 	if err := h.catalog.Revoke(context.Background(), us.office.ID(), "test"); err != nil {
 		t.Fatal(err)
 	}
