@@ -193,6 +193,13 @@ func (h *harness) press(u *telegramtest.User, label string) string {
 // newest bot message that has one.
 func (h *harness) pressContaining(u *telegramtest.User, s string) string {
 	h.t.Helper()
+	return h.pressMatching(u, "label "+s, func(b telegramtest.Button) bool { return strings.Contains(b.Text, s) })
+}
+
+// pressMatching presses the first button that match accepts on the newest
+// bot message that has one; what names the button in a failure.
+func (h *harness) pressMatching(u *telegramtest.User, what string, match func(telegramtest.Button) bool) string {
+	h.t.Helper()
 	msgs := u.Messages()
 	for i := len(msgs) - 1; i >= 0; i-- {
 		m := msgs[i]
@@ -201,7 +208,7 @@ func (h *harness) pressContaining(u *telegramtest.User, s string) string {
 		}
 		for _, row := range m.InlineKeyboard {
 			for _, b := range row {
-				if strings.Contains(b.Text, s) {
+				if match(b) {
 					id, err := u.PressData(m.ID, b.CallbackData)
 					if err != nil {
 						h.t.Fatal(err)
@@ -211,7 +218,7 @@ func (h *harness) pressContaining(u *telegramtest.User, s string) string {
 			}
 		}
 	}
-	h.t.Fatalf("no button containing %q; chat:\n%v", s, msgs)
+	h.t.Fatalf("no button with %s; chat:\n%v", what, msgs)
 	return ""
 }
 

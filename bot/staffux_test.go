@@ -16,26 +16,7 @@ import (
 // depend on the language of the labels.
 func (h *harness) pressData(u *telegramtest.User, prefix string) string {
 	h.t.Helper()
-	msgs := u.Messages()
-	for i := len(msgs) - 1; i >= 0; i-- {
-		m := msgs[i]
-		if !m.FromBot {
-			continue
-		}
-		for _, row := range m.InlineKeyboard {
-			for _, b := range row {
-				if strings.HasPrefix(b.CallbackData, prefix) {
-					id, err := u.PressData(m.ID, b.CallbackData)
-					if err != nil {
-						h.t.Fatal(err)
-					}
-					return id
-				}
-			}
-		}
-	}
-	h.t.Fatalf("no button with data %q; chat:\n%v", prefix, msgs)
-	return ""
+	return h.pressMatching(u, "data "+prefix, func(b telegramtest.Button) bool { return strings.HasPrefix(b.CallbackData, prefix) })
 }
 
 // A gift order survives a shortage, in every language: a quantity above
