@@ -27,6 +27,7 @@ type Catalog interface {
 	Village(ctx context.Context, id int64) (catalog.Village, error)
 	VillageByCode(ctx context.Context, code string) (catalog.Village, error)
 	Product(ctx context.Context, id int64) (catalog.Product, error)
+	ProductsByIDs(ctx context.Context, ids []int64) (map[int64]catalog.Product, error)
 	ProductBySKU(ctx context.Context, sku string) (catalog.Product, error)
 	ProductsByVillage(ctx context.Context, villageID int64, visibleOnly bool) ([]catalog.Product, error)
 	ProductsByCategory(ctx context.Context, c catalog.Category, visibleOnly bool) ([]catalog.Product, error)

@@ -203,20 +203,26 @@ func (b *Bot) loadCart(ctx context.Context, r *Request) ([]cartLineView, catalog
 func (b *Bot) loadLines(ctx context.Context, lang string, lines Lines) ([]cartLineView, catalog.Money, error) {
 	var views []cartLineView
 	var total catalog.Money
+	ids := make([]int64, len(lines))
+	for i, l := range lines {
+		ids[i] = l.ProductID
+	}
+	products, err := b.catalog.ProductsByIDs(ctx, ids) // one query for the lot
+	if err != nil {
+		return nil, 0, err
+	}
 	for _, l := range lines {
-		p, err := b.catalog.Product(ctx, l.ProductID)
+		p, found := products[l.ProductID]
 		v := cartLineView{Line: l, Product: p}
 		switch {
-		case err == nil && !p.Visible, isNotFound(err):
+		case !found || !p.Visible:
 			v.Problem = b.msg.T(lang, "cart_unavailable")
-		case err != nil:
-			return nil, 0, err
 		case p.Stock == 0:
 			v.Problem = b.msg.T(lang, "product_sold_out")
 		case p.Stock < l.Quantity:
 			v.Problem = b.msg.N(lang, "cart_only_left", p.Stock)
 		}
-		if err == nil && l.Price != 0 && p.Price != l.Price {
+		if found && l.Price != 0 && p.Price != l.Price {
 			v.Changed = true
 		}
 		if v.Problem == "" {
