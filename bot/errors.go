@@ -28,6 +28,4 @@ func isConnError(err error) bool {
 		strings.Contains(s, "the database system is") || strings.Contains(s, "terminating connection")
 }
 
-func isNotFound(err error) bool { return errors.Is(err, catalog.ErrNotFound) }
-
 func itoa(n int) string { return strconv.Itoa(n) }
