@@ -8,7 +8,6 @@ import (
 	"strings"
 	"syscall"
 
-	"villagebot/catalog"
 )
 
 // isConnError reports an error of reaching a server (PostgreSQL, Redis):
