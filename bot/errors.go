@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-
 )
 
 // isConnError reports an error of reaching a server (PostgreSQL, Redis):
