@@ -145,3 +145,17 @@ func (c *closer) bind(ctx context.Context) (context.Context, context.CancelFunc)
 
 // errStopped is a dispatcher that takes nothing more.
 var errStopped = errors.New("dispatcher stopped")
+
+// waitWithin waits up to timeout for wg and reports whether it was done.
+func waitWithin(wg *sync.WaitGroup, timeout time.Duration) bool {
+	ch := make(chan struct{})
+	go func() { wg.Wait(); close(ch) }()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+		return false
+	}
+}

@@ -167,14 +167,5 @@ func (d *dispatcher) stop() {
 // Wait waits up to timeout for every pending update to be handled and
 // reports whether they all were.
 func (d *dispatcher) Wait(timeout time.Duration) bool {
-	ch := make(chan struct{})
-	go func() { d.wg.Wait(); close(ch) }()
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case <-ch:
-		return true
-	case <-t.C:
-		return false
-	}
+	return waitWithin(&d.wg, timeout)
 }

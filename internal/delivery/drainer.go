@@ -238,14 +238,5 @@ func (d *drainer) stop() {
 // Wait waits up to timeout for every chat in hand to be drained and
 // reports whether they all were.
 func (d *drainer) Wait(timeout time.Duration) bool {
-	ch := make(chan struct{})
-	go func() { d.pending.Wait(); close(ch) }()
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case <-ch:
-		return true
-	case <-t.C:
-		return false
-	}
+	return waitWithin(&d.pending, timeout)
 }
