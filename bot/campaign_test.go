@@ -34,15 +34,18 @@ func TestFaultCampaign(t *testing.T) {
 
 	f := startFaulty(t)
 	h := f.harness
-	// Scarce stock, so that some buyers are refused while faults strike.
-	if _, err := catalog.NewStore(f.db).SetStock(context.Background(), "LI-BROCADE", 5, "test"); err != nil {
-		t.Fatal(err)
+	skus := []string{"XL-PEPPER", "QZ-ORANGE", "LI-BROCADE"}
+	// Enough of each for every buyer (4 rounds of 4, at most 2 units
+	// each): a sold-out card would stop a buyer before the confirm.
+	for _, sku := range skus {
+		if _, err := catalog.NewStore(f.db).SetStock(context.Background(), sku, 40, "test"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	before := f.stockBook()
 	h.stop()
 	p := f.spawn()
 
-	skus := []string{"XL-PEPPER", "QZ-ORANGE", "LI-BROCADE"}
 	faults := []string{"bot killed and restarted", "Redis flushed", "PostgreSQL backends terminated"}
 	var all []*telegramtest.User
 	for round := range 4 {
