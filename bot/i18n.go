@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/language"
 
 	"villagebot/catalog"
+	"villagebot/internal/locale"
 )
 
 //go:embed locales/*.toml
@@ -114,3 +115,7 @@ func (m *Messages) render(lang, id string, count any, kv []any) (string, bool) {
 	}
 	return s, true
 }
+
+// money writes an amount as lang writes money, sign included. A message
+// that shows money takes it whole ("{{.Total}}", never "¥{{.Total}}").
+func money(lang string, m catalog.Money) string { return locale.Money(lang, int64(m)) }
