@@ -207,7 +207,7 @@ func (b *Bot) productPage(lang string, ps []catalog.Product, page int, pageData 
 
 // productLabel is a product's button: its name and price, or sold out.
 func (b *Bot) productLabel(lang string, p catalog.Product) string {
-	label := truncateRunes(p.Name.Get(lang), 40) + " · ¥" + p.Price.String()
+	label := truncateRunes(p.Name.Get(lang), 40) + " · " + money(lang, p.Price)
 	if p.Stock == 0 {
 		label += " · " + b.msg.T(lang, "product_sold_out")
 	}
@@ -261,9 +261,9 @@ func (b *Bot) productScreen(lang string, p catalog.Product, v catalog.Village, q
 	sb.WriteString("<b>" + esc(p.Name.Get(lang)) + "</b>\n")
 	sb.WriteString(t(lang, "product_village", "Village", esc(v.Name.Get(lang))) + "\n")
 	if unit := p.Unit.Get(lang); unit != "" {
-		sb.WriteString(t(lang, "product_price", "Price", p.Price.String(), "Unit", esc(unit)) + "\n")
+		sb.WriteString(t(lang, "product_price", "Price", money(lang, p.Price), "Unit", esc(unit)) + "\n")
 	} else {
-		sb.WriteString(t(lang, "product_price_plain", "Price", p.Price.String()) + "\n")
+		sb.WriteString(t(lang, "product_price_plain", "Price", money(lang, p.Price)) + "\n")
 	}
 	if p.Stock == 0 {
 		sb.WriteString(t(lang, "product_sold_out") + "\n")
@@ -290,7 +290,7 @@ func (b *Bot) productScreen(lang string, p catalog.Product, v catalog.Village, q
 			row = append(row, button("➖", cbProductData(p.ID, qty-1)))
 		}
 		total := p.Price * catalog.Money(qty)
-		row = append(row, button(t(lang, "btn_add", "Quantity", qty, "Total", total.String()), cbAddData(p.ID, qty)))
+		row = append(row, button(t(lang, "btn_add", "Quantity", qty, "Total", money(lang, total)), cbAddData(p.ID, qty)))
 		if qty < min(p.Stock, maxQuantity) {
 			row = append(row, button("➕", cbProductData(p.ID, qty+1)))
 		}

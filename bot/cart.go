@@ -156,7 +156,7 @@ func (b *Bot) markChanges(lang string, views []cartLineView, shown Lines, visibi
 		case shown[j].Quantity != v.Line.Quantity:
 			v.Note, changed = b.msg.T(lang, "summary_quantity_was", "Old", shown[j].Quantity), true
 		case shown[j].Price != v.Product.Price:
-			v.Note, changed = b.msg.T(lang, "cart_price_changed", "Old", shown[j].Price.String()), true
+			v.Note, changed = b.msg.T(lang, "cart_price_changed", "Old", money(lang, shown[j].Price)), true
 			v.Changed = false // the note says it
 		}
 	}
@@ -282,7 +282,7 @@ func (b *Bot) cartScreen(ctx context.Context, r *Request) (screen, error) {
 			orderable++
 		}
 	}
-	sb.WriteString("\n" + b.msg.T(r.Lang, "cart_total", "Total", total.String()))
+	sb.WriteString("\n" + b.msg.T(r.Lang, "cart_total", "Total", money(r.Lang, total)))
 	if orderable > 0 {
 		rows = append(rows, []tgbotapi.InlineKeyboardButton{button(b.msg.T(r.Lang, "btn_checkout"), cbCheckout)})
 	}
@@ -299,10 +299,10 @@ func (b *Bot) cartLineText(lang string, n int, v cartLineView) string {
 	if v.Problem != "" {
 		return fmt.Sprintf("%d. <s>%s × %d</s> — %s", n, name, v.Line.Quantity, v.Problem)
 	}
-	line := fmt.Sprintf("%d. %s — %d × ¥%s = <b>¥%s</b>", n, name, v.Line.Quantity,
-		v.Product.Price.String(), (v.Product.Price * catalog.Money(v.Line.Quantity)).String())
+	line := fmt.Sprintf("%d. %s — %d × %s = <b>%s</b>", n, name, v.Line.Quantity,
+		money(lang, v.Product.Price), money(lang, v.Product.Price*catalog.Money(v.Line.Quantity)))
 	if v.Changed {
-		line += " " + b.msg.T(lang, "cart_price_changed", "Old", v.Line.Price.String())
+		line += " " + b.msg.T(lang, "cart_price_changed", "Old", money(lang, v.Line.Price))
 	}
 	if v.Note != "" {
 		line += " " + v.Note

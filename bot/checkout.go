@@ -231,7 +231,7 @@ func (b *Bot) showSummary(ctx context.Context, r *Request, views []cartLineView,
 			orderable++
 		}
 	}
-	sb.WriteString("\n" + b.msg.T(r.Lang, "cart_total", "Total", total.String()) + "\n\n")
+	sb.WriteString("\n" + b.msg.T(r.Lang, "cart_total", "Total", money(r.Lang, total)) + "\n\n")
 	sb.WriteString("👤 " + esc(d.Name) + "\n📞 " + esc(d.Phone) + "\n")
 	sb.WriteString(b.msg.T(r.Lang, "delivery_"+string(d.Delivery))) // the label has its own emoji
 	if d.Address != "" && d.Delivery != orders.Pickup {
@@ -240,7 +240,7 @@ func (b *Bot) showSummary(ctx context.Context, r *Request, views []cartLineView,
 	sb.WriteString("\n" + b.PaymentNote(ctx, r.Lang, d.Delivery))
 	var rows [][]tgbotapi.InlineKeyboardButton
 	if orderable == len(views) && len(views) > 0 {
-		rows = append(rows, []tgbotapi.InlineKeyboardButton{button(b.msg.T(r.Lang, "btn_confirm", "Total", total.String()), cbConfirm+":"+d.Token)})
+		rows = append(rows, []tgbotapi.InlineKeyboardButton{button(b.msg.T(r.Lang, "btn_confirm", "Total", money(r.Lang, total)), cbConfirm+":"+d.Token)})
 	} else {
 		sb.WriteString("\n\n" + b.msg.T(r.Lang, "summary_fix_cart"))
 	}

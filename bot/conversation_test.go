@@ -200,7 +200,7 @@ func TestConfirmPlacesWhatTheSummaryShowed(t *testing.T) {
 		}
 		h.answer(u, h.pressOn(u, sum, "✅ Place the gift order"))
 		again := h.waitEdited(u, sum.ID, changed)
-		if !strings.Contains(again.Text, "¥1776.00") || !strings.Contains(again.Text, "(was ¥680.00)") {
+		if !strings.Contains(again.Text, "¥1,776.00") || !strings.Contains(again.Text, "(was ¥680.00)") {
 			t.Errorf("the new gift summary reads %q", again.Text)
 		}
 		if n := h.count(`SELECT count(*) FROM orders WHERE kind = 'gift'`); n != 0 {

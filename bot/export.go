@@ -112,8 +112,8 @@ func (b *Bot) stats(ctx context.Context, r *Request, me catalog.Staff) error {
 	}
 	line := func(v orders.VillageStats) string {
 		return b.msg.T(r.Lang, "stats_line",
-			"SaleOrders", v.SaleOrders, "SaleUnits", v.SaleUnits, "SaleValue", v.SaleValue.String(),
-			"GiftOrders", v.GiftOrders, "GiftUnits", v.GiftUnits, "GiftValue", v.GiftValue.String())
+			"SaleOrders", v.SaleOrders, "SaleUnits", v.SaleUnits, "SaleValue", money(r.Lang, v.SaleValue),
+			"GiftOrders", v.GiftOrders, "GiftUnits", v.GiftUnits, "GiftValue", money(r.Lang, v.GiftValue))
 	}
 	for _, v := range st.Villages {
 		block := fmt.Sprintf("\n🏡 <b>%s</b>\n%s\n", esc(v.Name.Get(r.Lang)), line(v))
@@ -123,7 +123,7 @@ func (b *Bot) stats(ctx context.Context, r *Request, me catalog.Staff) error {
 		sb.WriteString(block)
 	}
 	sb.WriteString("\n<b>" + b.msg.T(r.Lang, "stats_total") + "</b>\n" + line(st.Total) + "\n" +
-		b.msg.T(r.Lang, "stats_value", "Value", st.Total.Value().String()))
+		b.msg.T(r.Lang, "stats_value", "Value", money(r.Lang, st.Total.Value())))
 	pay, err := b.paymentStatsText(ctx, r.Lang, from, to)
 	if err != nil {
 		return err

@@ -85,7 +85,7 @@ func (b *Bot) giftProducts(ctx context.Context, r *Request) error {
 		if !p.Gift || !p.Visible {
 			continue
 		}
-		label := fmt.Sprintf("%s · ¥%s · %d", truncateRunes(p.Name.Get(r.Lang), 30), p.Price.String(), p.Stock)
+		label := fmt.Sprintf("%s · %s · %d", truncateRunes(p.Name.Get(r.Lang), 30), money(r.Lang, p.Price), p.Stock)
 		rows = append(rows, []tgbotapi.InlineKeyboardButton{button(label, cb(cbGiftPick, p.ID))})
 		if len(rows) == 90 {
 			break
@@ -307,14 +307,14 @@ func (b *Bot) giftSummaryText(ctx context.Context, lang string, g *giftState, ma
 		}
 		line := v.Product.Price * catalog.Money(v.Line.Quantity)
 		total += line
-		sb.WriteString(fmt.Sprintf("• %s × %d — ¥%s", esc(v.Product.Name.Get(lang)), v.Line.Quantity, line.String()))
+		sb.WriteString(fmt.Sprintf("• %s × %d — %s", esc(v.Product.Name.Get(lang)), v.Line.Quantity, money(lang, line)))
 		if v.Note != "" {
 			sb.WriteString(" " + v.Note)
 		}
 		sb.WriteString("\n")
 		fmt.Fprintf(&sum, "%d×%d@%d;", v.Product.ID, v.Line.Quantity, v.Product.Price)
 	}
-	sb.WriteString(b.msg.T(lang, "cart_total", "Total", total.String()) + "\n\n")
+	sb.WriteString(b.msg.T(lang, "cart_total", "Total", money(lang, total)) + "\n\n")
 	sb.WriteString(b.msg.T(lang, "gift_details", "Occasion", esc(g.Occasion), "Recipient", esc(g.Recipient),
 		"Country", esc(g.Country), "Date", g.Date))
 	if g.Notes != "" {

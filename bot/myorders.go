@@ -54,9 +54,9 @@ func (b *Bot) orderText(lang string, o orders.Order) string {
 	}
 	sb.WriteString("\n")
 	for _, l := range o.Lines {
-		sb.WriteString(fmt.Sprintf("• %s × %d — ¥%s\n", esc(l.Name.Get(lang)), l.Quantity, l.LineTotal().String()))
+		sb.WriteString(fmt.Sprintf("• %s × %d — %s\n", esc(l.Name.Get(lang)), l.Quantity, money(lang, l.LineTotal())))
 	}
-	sb.WriteString(b.msg.T(lang, "cart_total", "Total", o.Total.String()))
+	sb.WriteString(b.msg.T(lang, "cart_total", "Total", money(lang, o.Total)))
 	return sb.String()
 }
 

@@ -313,7 +313,7 @@ func (b *Bot) newProductSummary(ctx context.Context, r *Request) error {
 	yesno := map[bool]string{true: b.msg.T(r.Lang, "yes"), false: b.msg.T(r.Lang, "no")}
 	text := b.msg.T(r.Lang, "np_summary",
 		"SKU", esc(p.SKU), "Village", esc(p.VillageCode), "Category", b.categoryName(r.Lang, p.Category),
-		"Name", esc(draftNames(p.Name)), "Unit", esc(p.Unit.Get(r.Lang)), "Price", p.Price.String(),
+		"Name", esc(draftNames(p.Name)), "Unit", esc(p.Unit.Get(r.Lang)), "Price", money(r.Lang, p.Price),
 		"Stock", p.Stock, "Gift", yesno[p.Gift])
 	return b.send(ctx, r, fit(text+"\n\n", p.Story.Get(r.Lang), maxText), [][]tgbotapi.InlineKeyboardButton{{
 		button(b.msg.T(r.Lang, "np_create"), cbNewCreate), button(b.msg.T(r.Lang, "btn_cancel"), cbAbort),

@@ -62,7 +62,7 @@ func (b *Bot) staffOrderText(lang string, o orders.Order) string {
 	if o.Notes != "" {
 		sb.WriteString("📝 " + esc(o.Notes) + "\n")
 	}
-	sb.WriteString(b.msg.T(lang, "cart_total", "Total", o.Total.String()))
+	sb.WriteString(b.msg.T(lang, "cart_total", "Total", money(lang, o.Total)))
 	return sb.String()
 }
 

@@ -42,7 +42,7 @@ func TestVisitorOrdersInEveryLanguage(t *testing.T) {
 			h.answer(u, h.pressContaining(u, w.add))
 			h.waitText(u, w.product)
 			h.pressContaining(u, w.cart)
-			h.waitText(u, "2 × ¥")
+			h.waitText(u, map[string]string{"zh": "2 × ¥", "en": "2 × ¥", "ru": "2 × 88,00\u00a0¥"}[lang])
 			h.pressContaining(u, w.checkout)
 
 			h.waitText(u, "/cancel")

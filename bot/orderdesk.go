@@ -91,9 +91,9 @@ func (b *Bot) deskText(lang, headline string, o orders.Order, villageID int64) s
 			esc(truncateRunes(l.Name.Get(lang), 40)), l.Quantity, esc(l.VillageCode)))
 	}
 	if villageID != 0 {
-		sb.WriteString(b.msg.T(lang, "desk_village_total", "Total", total.String(), "Order", o.Total.String()) + "\n")
+		sb.WriteString(b.msg.T(lang, "desk_village_total", "Total", money(lang, total), "Order", money(lang, o.Total)) + "\n")
 	} else {
-		sb.WriteString(b.msg.T(lang, "cart_total", "Total", o.Total.String()) + "\n")
+		sb.WriteString(b.msg.T(lang, "cart_total", "Total", money(lang, o.Total)) + "\n")
 	}
 	if o.Kind == orders.Gift {
 		sb.WriteString("🎁 " + esc(o.Occasion) + " · " + esc(o.Recipient))

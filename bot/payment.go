@@ -135,7 +135,7 @@ func (b *Bot) paymentRefused(ctx context.Context, r *Request, number int64, err 
 func (b *Bot) paidText(lang string, o orders.Order) string {
 	text := b.msg.T(lang, "paid_recorded", "Order", o.Ref(), "Payment", b.paymentDetail(lang, o))
 	if a := o.Payment.Amount; a != nil && *a != o.Total {
-		text += "\n" + b.msg.T(lang, "paid_not_total", "Total", o.Total.String())
+		text += "\n" + b.msg.T(lang, "paid_not_total", "Total", money(lang, o.Total))
 	}
 	return text
 }
@@ -146,7 +146,7 @@ func (b *Bot) paymentDetail(lang string, o orders.Order) string {
 	if p.Amount == nil || p.At == nil {
 		return b.PaymentLabel(lang, o)
 	}
-	return "¥" + p.Amount.String() + " · " + b.methodName(lang, p.Method) + " · " + p.At.In(b.loc).Format("2006-01-02 15:04")
+	return money(lang, *p.Amount) + " · " + b.methodName(lang, p.Method) + " · " + p.At.In(b.loc).Format("2006-01-02 15:04")
 }
 
 func (b *Bot) staffMethodList() string {
@@ -213,7 +213,7 @@ func (b *Bot) paidAsk(ctx context.Context, r *Request, me catalog.Staff) error {
 	if len(row) > 0 {
 		rows = append(rows, row)
 	}
-	return b.send(ctx, r, b.msg.T(r.Lang, "paid_ask", "Order", o.Ref(), "Total", o.Total.String()), rows)
+	return b.send(ctx, r, b.msg.T(r.Lang, "paid_ask", "Order", o.Ref(), "Total", money(r.Lang, o.Total)), rows)
 }
 
 // paidMethod records the full payment of an order by the method pressed.
@@ -288,7 +288,7 @@ func (b *Bot) PayNowRows(lang string, o orders.Order) [][]tgbotapi.InlineKeyboar
 	if !b.payment.enabled() || o.Kind != orders.Sale || o.Payment.State != orders.Unpaid || !o.Status.Open() {
 		return nil
 	}
-	return [][]tgbotapi.InlineKeyboardButton{{button(b.msg.T(lang, "pay_btn_now", "Total", o.Total.String(), "Order", o.Ref()), cb(cbPayNow, o.Number))}}
+	return [][]tgbotapi.InlineKeyboardButton{{button(b.msg.T(lang, "pay_btn_now", "Total", money(lang, o.Total), "Order", o.Ref()), cb(cbPayNow, o.Number))}}
 }
 
 // payNow sends the invoice of the customer's own order.
@@ -405,9 +405,9 @@ func (b *Bot) successfulPayment(ctx context.Context, r *Request) error {
 	if second || o.Status == orders.Cancelled {
 		b.log.Warn("payment to refund", "order", o.Number, "charge", sp.TelegramPaymentChargeID, "status", o.Status)
 		return b.send(ctx, r, b.msg.T(r.Lang, "pay_received_refund", "Order", o.Ref(),
-			"Amount", catalog.Money(sp.TotalAmount).String()), nil)
+			"Amount", money(r.Lang, catalog.Money(sp.TotalAmount))), nil)
 	}
-	return b.send(ctx, r, b.msg.T(r.Lang, "pay_received", "Order", o.Ref(), "Amount", catalog.Money(sp.TotalAmount).String()), [][]tgbotapi.InlineKeyboardButton{
+	return b.send(ctx, r, b.msg.T(r.Lang, "pay_received", "Order", o.Ref(), "Amount", money(r.Lang, catalog.Money(sp.TotalAmount))), [][]tgbotapi.InlineKeyboardButton{
 		{button(b.msg.T(r.Lang, "btn_my_orders"), cbMyOrders)},
 	})
 }
@@ -419,7 +419,7 @@ func (b *Bot) paymentStatsText(ctx context.Context, lang string, from, to *time.
 		return "", err
 	}
 	return b.msg.T(lang, "stats_payment",
-		"Paid", st.PaidOrders, "PaidValue", st.PaidValue.String(),
-		"Unpaid", st.UnpaidOrders, "UnpaidValue", st.UnpaidValue.String(),
-		"Refunded", st.RefundedOrders, "RefundedValue", st.RefundedValue.String()), nil
+		"Paid", st.PaidOrders, "PaidValue", money(lang, st.PaidValue),
+		"Unpaid", st.UnpaidOrders, "UnpaidValue", money(lang, st.UnpaidValue),
+		"Refunded", st.RefundedOrders, "RefundedValue", money(lang, st.RefundedValue)), nil
 }

@@ -39,7 +39,7 @@ func TestPaymentRecordedWithPaid(t *testing.T) {
 	words := map[string]struct{ recorded, paid, wechat, separators, method, stats string }{
 		"zh": {"已付款：¥176.00 · 微信支付", "已付款 · 微信支付", "微信支付", "千位分隔符位置不对", "不是付款方式", "已付款：%d 笔（¥%s）"},
 		"en": {"paid: ¥176.00 · WeChat Pay", "paid · WeChat Pay", "WeChat Pay", "thousands separators in the wrong places", "is not a way of paying", "Sales paid: %d (¥%s)"},
-		"ru": {"оплачен: ¥176.00 · WeChat Pay", "оплачен · WeChat Pay", "WeChat Pay", "разделители тысяч стоят не там", "не способ оплаты", "оплачено: %d (¥%s)"},
+		"ru": {"оплачен: 176,00\u00a0¥ · WeChat Pay", "оплачен · WeChat Pay", "WeChat Pay", "разделители тысяч стоят не там", "не способ оплаты", "оплачено: %d (%s\u00a0¥)"},
 	}
 	for i, lang := range []string{"zh", "en", "ru"} {
 		t.Run(lang, func(t *testing.T) {
@@ -83,7 +83,11 @@ func TestPaymentRecordedWithPaid(t *testing.T) {
 				t.Errorf("/orders does not show the payment %q:\n%s", w.paid, m.Text)
 			}
 			// Each language's office member paid one more order of ¥176.
-			stats := fmt.Sprintf(w.stats, i+1, catalog.Money(17600*(i+1)))
+			value := catalog.Money(17600 * (i + 1)).String() // under ¥1,000: no grouping
+			if lang == "ru" {
+				value = strings.Replace(value, ".", ",", 1)
+			}
+			stats := fmt.Sprintf(w.stats, i+1, value)
 			office.Send("/stats")
 			if m := h.waitText(office, "💳"); !strings.Contains(m.Text, stats) {
 				t.Errorf("/stats lacks %q:\n%s", stats, m.Text)

@@ -190,7 +190,11 @@ func TestPriceArgumentsInEveryLanguage(t *testing.T) {
 		h.waitText(u, tc.negative)
 		for in, want := range map[string]catalog.Money{"￥１，２８０": 128000, "158元": 15800, "1,280.50": 128050} {
 			u.Send("/price MN-BLACKTEA " + in)
-			h.waitText(u, "¥"+want.String())
+			h.waitText(u, map[string]map[catalog.Money]string{
+				"en": {128000: "¥1,280.00", 15800: "¥158.00", 128050: "¥1,280.50"},
+				"zh": {128000: "¥1,280.00", 15800: "¥158.00", 128050: "¥1,280.50"},
+				"ru": {128000: "1\u00a0280,00\u00a0¥", 15800: "158,00\u00a0¥", 128050: "1\u00a0280,50\u00a0¥"},
+			}[tc.lang][want])
 			if p := h.product("MN-BLACKTEA"); p.Price != want {
 				t.Errorf("/price %s set %s", in, p.Price)
 			}

@@ -181,7 +181,7 @@ func (b *Bot) stockLine(lang string, p catalog.Product) string {
 	if !p.Visible {
 		state = b.msg.T(lang, "hidden")
 	}
-	return fmt.Sprintf("<code>%s</code> · %s · %d · ¥%s · %s", esc(p.SKU), esc(truncateRunes(p.Name.Get(lang), 40)), p.Stock, p.Price.String(), state)
+	return fmt.Sprintf("<code>%s</code> · %s · %d · %s · %s", esc(p.SKU), esc(truncateRunes(p.Name.Get(lang), 40)), p.Stock, money(lang, p.Price), state)
 }
 
 // price is /price SKU 88.00.
@@ -202,7 +202,7 @@ func (b *Bot) price(ctx context.Context, r *Request, me catalog.Staff) error {
 	if err != nil {
 		return err
 	}
-	return b.send(ctx, r, b.msg.T(r.Lang, "price_set", "SKU", esc(p.SKU), "Old", p.Price.String(), "New", after.Price.String()), nil)
+	return b.send(ctx, r, b.msg.T(r.Lang, "price_set", "SKU", esc(p.SKU), "Old", money(r.Lang, p.Price), "New", money(r.Lang, after.Price)), nil)
 }
 
 // hide is /hide SKU; show is /show SKU.
