@@ -64,6 +64,15 @@ const (
 	cbRefundNo   = "rn" // rn:<order>: keep it
 
 	cbStockPage = "sp" // sp:<village id>:<page>: a page of /stock
+
+	// Confirmations and /stock buttons (staff.go, stock.go).
+	cbRevokeYes  = "rvy" // rvy:<telegram id>: revoke the role
+	cbRevokeKeep = "rvn" // rvn:<telegram id>: keep it
+	cbPriceSet   = "prs" // prs:<product id>:<new price, fen>:<price asked over, fen>
+	cbPriceKeep  = "prk" // prk:<product id>
+	cbStockAdd   = "sa"  // sa:<product id>:<change index, stockChanges>:<page>
+	cbStockShow  = "sv"  // sv:<product id>:<visible 0|1 + 2 × step index>:<page>
+	cbStockStep  = "ss"  // ss:<village id>:<page>:<step index, stockSteps>
 )
 
 // cbArg is the kind of one argument of callback data, by its largest
@@ -109,6 +118,10 @@ var callbackKinds = map[string][]cbArg{
 
 	cbPayNow: {argID}, cbPaidAsk: {argID}, cbPaidMethod: {argID, argIndex}, cbRefundYes: {argID}, cbRefundNo: {argID},
 	cbGiftEdit: {argIndex}, cbGiftBack: nil, cbGiftFix: {argID, argPage}, // a gift's quantity (≤ 999) fits a page's bound
+
+	cbRevokeYes: {argID}, cbRevokeKeep: {argID},
+	cbPriceSet: {argID, argID, argID}, cbPriceKeep: {argID}, // prices (≤ catalog.MaxPrice) fit an id's bound
+	cbStockAdd: {argID, argIndex, argPage}, cbStockShow: {argID, argIndex, argPage}, cbStockStep: {argID, argPage, argIndex},
 }
 
 // maxCallbackData is Telegram's limit on callback_data, in bytes.

@@ -104,6 +104,21 @@ func (b *Bot) renderNotification(ctx context.Context, n orders.Notification) (sc
 			s.buttons = [][]tgbotapi.InlineKeyboardButton{row}
 		}
 		return s, nil
+	case orders.PaidNotice:
+		o, err := b.orders.Get(ctx, p.Order)
+		if err != nil {
+			return screen{}, err
+		}
+		lang := b.readerLang(ctx, n.ChatID)
+		key := "desk_paid_telegram"
+		if p.Refund {
+			key = "desk_paid_telegram_refund"
+		}
+		s := screen{text: b.deskText(lang, b.msg.T(lang, key, "Order", o.Ref(), "Amount", money(lang, p.Amount)), o, p.VillageID)}
+		if row := b.deskButtons(lang, o, p.VillageID, onCard, ""); len(row) > 0 {
+			s.buttons = [][]tgbotapi.InlineKeyboardButton{row}
+		}
+		return s, nil
 	case orders.LowStockNotice:
 		lang := b.readerLang(ctx, n.ChatID)
 		name := p.SKU

@@ -402,6 +402,7 @@ func (b *Bot) successfulPayment(ctx context.Context, r *Request) error {
 		b.log.Info("payment reported again", "order", o.Number, "charge", sp.TelegramPaymentChargeID)
 		return nil
 	}
+	b.nudgeNotifier() // staff are told (orders.NoticePaid)
 	if second || o.Status == orders.Cancelled {
 		b.log.Warn("payment to refund", "order", o.Number, "charge", sp.TelegramPaymentChargeID, "status", o.Status)
 		return b.send(ctx, r, b.msg.T(r.Lang, "pay_received_refund", "Order", o.Ref(),

@@ -91,28 +91,91 @@ func (b *Bot) grant(ctx context.Context, r *Request, me catalog.Staff) error {
 	return b.send(ctx, r, b.msg.T(r.Lang, "granted", "ID", s.TelegramID, "Role", b.roleText(r.Lang, s)), nil)
 }
 
-// revoke is /revoke ID.
+// revoke is /revoke ID: it asks to confirm (revokeYes does it), unless
+// ID has no role or holds the last office account, which are refused at
+// once.
 func (b *Bot) revoke(ctx context.Context, r *Request, me catalog.Staff) error {
 	f := strings.Fields(r.Args)
 	if len(f) != 1 {
 		return b.usage(r, "revoke")
 	}
 	id, err := strconv.ParseInt(f[0], 10, 64)
-	if err != nil || id <= 0 {
+	if err != nil || id <= 0 || id >= maxID {
 		return b.usage(r, "revoke")
 	}
-	err = b.catalog.Revoke(ctx, id, actor(r.UserID))
+	s, err := b.catalog.StaffMember(ctx, id)
 	if errors.Is(err, catalog.ErrNotFound) {
 		return refuse(b.msg.T(r.Lang, "not_staff", "ID", id))
-	}
-	if errors.Is(err, catalog.ErrLastOffice) {
-		return refuse(b.msg.T(r.Lang, "revoke_last_office"))
 	}
 	if err != nil {
 		return err
 	}
+	if s.Role == catalog.Office {
+		last, err := b.lastOffice(ctx)
+		if err != nil {
+			return err
+		}
+		if last {
+			return refuse(b.msg.T(r.Lang, "revoke_last_office"))
+		}
+	}
+	who := "<code>" + strconv.FormatInt(id, 10) + "</code>"
+	if names, err := b.orders.CustomerNames(ctx, []int64{id}); err == nil && names[id].FirstName != "" {
+		who = "<b>" + esc(names[id].FirstName) + "</b> (" + who + ")"
+	}
+	key := "revoke_ask"
+	if id == r.UserID {
+		key = "revoke_ask_self"
+	}
+	return b.send(ctx, r, b.msg.T(r.Lang, key, "Who", who, "Role", b.roleText(r.Lang, s)), [][]tgbotapi.InlineKeyboardButton{{
+		button(b.msg.T(r.Lang, "btn_revoke_yes"), cb(cbRevokeYes, id)),
+		button(b.msg.T(r.Lang, "btn_revoke_keep"), cb(cbRevokeKeep, id)),
+	}})
+}
+
+// lastOffice reports whether there is at most one office account: the
+// chat does not offer to revoke it (the catalog refuses it anyway).
+func (b *Bot) lastOffice(ctx context.Context) (bool, error) {
+	staff, err := b.catalog.StaffList(ctx)
+	if err != nil {
+		return false, err
+	}
+	n := 0
+	for _, s := range staff {
+		if s.Role == catalog.Office {
+			n++
+		}
+	}
+	return n <= 1, nil
+}
+
+// revokeYes is the confirmation of /revoke ("rvy:<telegram id>"), pressed
+// by someone who is office staff at the press (deskOnly).
+func (b *Bot) revokeYes(ctx context.Context, r *Request, me catalog.Staff) error {
+	id, ok := r.Data.ID(0, maxID)
+	if !ok || id == 0 {
+		return errStale
+	}
+	err := b.catalog.Revoke(ctx, id, actor(r.UserID))
+	switch {
+	case errors.Is(err, catalog.ErrNotFound):
+		return b.show(ctx, r, screen{text: b.msg.T(r.Lang, "not_staff", "ID", id)})
+	case errors.Is(err, catalog.ErrLastOffice):
+		return b.show(ctx, r, screen{text: b.msg.T(r.Lang, "revoke_last_office")})
+	case err != nil:
+		return err
+	}
 	b.refreshCommands(ctx, id)
-	return b.send(ctx, r, b.msg.T(r.Lang, "revoked", "ID", id), nil)
+	return b.show(ctx, r, screen{text: b.msg.T(r.Lang, "revoked", "ID", id)})
+}
+
+// revokeKeep leaves the role as it is ("rvn:<telegram id>").
+func (b *Bot) revokeKeep(ctx context.Context, r *Request, me catalog.Staff) error {
+	id, ok := r.Data.ID(0, maxID)
+	if !ok || id == 0 {
+		return errStale
+	}
+	return b.show(ctx, r, screen{text: b.msg.T(r.Lang, "revoke_kept", "ID", id)})
 }
 
 func (b *Bot) roleText(lang string, s catalog.Staff) string {

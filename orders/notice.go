@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"villagebot/catalog"
 )
 
 // NotificationKind says what an outbox row tells and which payload it
@@ -32,6 +34,10 @@ const (
 	// NoticeExpired (StatusNotice) tells the customer their sale was
 	// cancelled because nobody confirmed it in time.
 	NoticeExpired NotificationKind = "expired"
+	// NoticePaid (PaidNotice) tells the readers of an order's notices
+	// (readersOf) that Telegram Payments took its payment, once per
+	// charge (RecordTelegramPayment).
+	NoticePaid NotificationKind = "order_paid"
 )
 
 // OrderNotice is the payload of the staff's notices about one order. A
@@ -58,8 +64,18 @@ type StatusNotice struct {
 	ReasonText string       `json:"reason_text,omitempty"`
 }
 
+// PaidNotice is the payload of NoticePaid: the order, the reader's
+// village as in OrderNotice, the amount Telegram took, and whether it is
+// due back (the order was cancelled, or paid already by other means).
+type PaidNotice struct {
+	Order     int64         `json:"order"`
+	VillageID int64         `json:"village_id,omitempty"`
+	Amount    catalog.Money `json:"amount"`
+	Refund    bool          `json:"refund,omitempty"`
+}
+
 // Decode returns the notification's payload as the type its kind carries:
-// an OrderNotice, a LowStockNotice or a StatusNotice.
+// an OrderNotice, a LowStockNotice, a StatusNotice or a PaidNotice.
 func (n Notification) Decode() (any, error) {
 	var err error
 	switch n.Kind {
@@ -79,6 +95,13 @@ func (n Notification) Decode() (any, error) {
 		err = json.Unmarshal(n.Payload, &p)
 		if err == nil && (p.Order <= 0 || !p.Status.Valid()) {
 			err = fmt.Errorf("no order or no status")
+		}
+		return p, wrapNotice(n, err)
+	case NoticePaid:
+		var p PaidNotice
+		err = json.Unmarshal(n.Payload, &p)
+		if err == nil && (p.Order <= 0 || p.Amount <= 0) {
+			err = fmt.Errorf("no order or no amount")
 		}
 		return p, wrapNotice(n, err)
 	}
@@ -104,6 +127,13 @@ func encodeNotice(p any) (string, error) {
 // omitempty does. A test checks the two agree (for both builders).
 func orderNoticeSQL(number, villageID string) string {
 	return `jsonb_strip_nulls(jsonb_build_object('order', ` + number + `::bigint, 'village_id', ` + villageID + `))`
+}
+
+// paidNoticeSQL builds a PaidNotice in SQL, with the same JSON as
+// encodeNotice (refund, a boolean expression, is left out when false).
+func paidNoticeSQL(number, villageID, amount, refund string) string {
+	return `jsonb_strip_nulls(jsonb_build_object('order', ` + number + `::bigint, 'village_id', ` + villageID +
+		`, 'amount', ` + amount + `::bigint, 'refund', CASE WHEN ` + refund + ` THEN true END))`
 }
 
 // lowStockNoticeSQL builds a LowStockNotice in SQL, with the same JSON as

@@ -387,6 +387,9 @@ func (s *Store) RecordTelegramPayment(ctx context.Context, p TelegramPayment) (o
 			}); err != nil {
 				return err
 			}
+			if err := s.notifyPaid(ctx, tx, cur, p.Amount, note != ""); err != nil {
+				return err
+			}
 			recorded = true
 		}
 		o, err = getOrder(ctx, tx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, cur.ID)
@@ -396,6 +399,19 @@ func (s *Store) RecordTelegramPayment(ctx context.Context, p TelegramPayment) (o
 		return Order{}, false, false, err
 	}
 	return o, recorded, second, nil
+}
+
+// notifyPaid tells the readers of o's notices, as they are now
+// (readersOf), that Telegram took amount for it, and whether that is due
+// back.
+func (s *Store) notifyPaid(ctx context.Context, tx *sqlx.Tx, o Order, amount catalog.Money, refund bool) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO outbox (chat_id, kind, payload, created_at)
+		SELECT r.telegram_id, '`+string(NoticePaid)+`', `+paidNoticeSQL("$2", "r.village_id", "$3", "$4::boolean")+`, $5
+		  FROM (`+readersOf("ARRAY(SELECT DISTINCT village_id FROM order_lines WHERE order_id = $1)", "0")+`) r
+		 ORDER BY r.village_id NULLS LAST, r.telegram_id`,
+		o.ID, o.Number, amount, refund, s.Now())
+	return err
 }
 
 // PaymentEvent is one change of an order's payment.
