@@ -105,7 +105,7 @@ func TestStaffAuthorizationMatrix(t *testing.T) {
 		{cmd: "/ready " + ref, visitor: R, other: "none of your village", own: "Order " + ref + " is ready", office: "Order " + ref + " is ready"},
 		{cmd: "/status " + ref + " delivered", visitor: R, other: R, own: R, office: "→ delivered"},
 		{cmd: "/grant 777 office", visitor: R, other: R, own: R, office: "777 is now office staff"},
-		{cmd: "/revoke 777", visitor: R, other: R, own: R, office: "777 has no staff role any more"},
+		{cmd: "/revoke 777", visitor: R, other: R, own: R, office: "Take away the staff role of 777"}, // asks to confirm
 		{cmd: "/gift", visitor: R, other: R, own: R, office: "Gift order", flow: true},
 		{cmd: "/qr MN-BLACKTEA", visitor: R, other: R, own: R, office: "QR code for"},
 		{cmd: "/export all csv", visitor: R, other: R, own: R, office: "orders-"},
@@ -242,6 +242,8 @@ func TestCommandMenusFollowRoles(t *testing.T) {
 		t.Errorf("the new coordinator's menu is not in Russian: %v", c)
 	}
 	us.office.Send("/revoke 5301")
+	h.waitText(us.office, "Take away the staff role of 5301")
+	h.answer(us.office, h.pressContaining(us.office, "Revoke"))
 	h.waitText(us.office, "5301 has no staff role any more")
 	if got := names(newcomer); strings.Contains(got, "stock") {
 		t.Errorf("after the revoke the menu is %s", got)
