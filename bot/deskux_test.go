@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"villagebot/bot/telegramtest"
@@ -473,4 +475,91 @@ func TestTelegramPaymentNotifiesStaffOnce(t *testing.T) {
 	}
 	h.waitText(staff["zh"], fmt.Sprintf("订单 #%d 通过 Telegram 支付收到 ¥88.00，但该订单已取消或已付过款：请办理退款", second))
 	h.waitText(staff["en"], fmt.Sprintf("Telegram Payments took ¥88.00 for order #%d, but the order is cancelled or was paid already: refund it", second))
+}
+
+// Fifty visitors confirm at once a checkout of a product with thirty
+// units, through the Bot API: thirty orders are placed, twenty refused,
+// and the placed ones hold the numbers from the first on without a gap —
+// the refused ones used none — as does the next order.
+func TestConcurrentCheckoutsLeaveNoGapInOrderNumbers(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	if _, err := h.catalog.SetStock(context.Background(), "LI-BROCADE", 30, "test"); err != nil {
+		t.Fatal(err)
+	}
+	const buyers, units = 50, 30
+	var ready, wg sync.WaitGroup
+	ready.Add(buyers)
+	gate := make(chan struct{})
+	refs := make(chan string, buyers)
+	for i := range buyers {
+		wg.Go(func() {
+			arrived := sync.OnceFunc(ready.Done)
+			defer arrived() // even when the checkout fails
+			h := h.with(t)
+			u := h.user(int64(5501+i), "en")
+			sum := h.checkout(u, "LI-BROCADE", 1)
+			data := confirmData(t, sum)
+			arrived()
+			<-gate
+			if _, err := u.PressData(sum.ID, data); err != nil {
+				t.Error(err)
+				return
+			}
+			msgs, err := u.WaitFor(wait, func(ms []telegramtest.Message) bool {
+				return countMessages(ms, "is placed") > 0 || countMessages(ms, "not enough stock") > 0
+			})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for _, m := range msgs {
+				if m.FromBot && strings.Contains(m.Text, "is placed") {
+					refs <- orderRef.FindString(m.Text)
+					return
+				}
+			}
+			refs <- ""
+		})
+	}
+	ready.Wait()
+	close(gate)
+	wg.Wait()
+	close(refs)
+	var told []string
+	refused := 0
+	for ref := range refs {
+		if ref == "" {
+			refused++
+			continue
+		}
+		told = append(told, ref)
+	}
+	if len(told) != units || refused != buyers-units {
+		t.Fatalf("%d placed and %d refused, want %d and %d", len(told), refused, units, buyers-units)
+	}
+	var numbers []int64
+	if err := h.db.Select(&numbers, `SELECT number FROM orders ORDER BY number`); err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range numbers {
+		if n != numbers[0]+int64(i) {
+			t.Fatalf("order numbers %v have a gap", numbers)
+		}
+	}
+	slices.Sort(told)
+	var want []string
+	for _, n := range numbers {
+		want = append(want, fmt.Sprintf("#%d", n))
+	}
+	slices.Sort(want)
+	if !slices.Equal(told, want) {
+		t.Errorf("buyers were told %v, the orders are %v", told, want)
+	}
+	if _, err := h.catalog.SetStock(context.Background(), "LI-BROCADE", 1, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if next := h.placeOrderQty(5599, "LI-BROCADE", 1); next != numbers[len(numbers)-1]+1 {
+		t.Errorf("the next order is #%d, want #%d", next, numbers[len(numbers)-1]+1)
+	}
 }
