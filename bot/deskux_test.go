@@ -118,7 +118,14 @@ func TestRevokeAsksToConfirm(t *testing.T) {
 		t.Error("a press by a member no longer office changed something")
 	}
 
-	// Two office accounts are left: one may go, the last may not.
+	// Two office accounts are left: asking to revoke oneself says so;
+	// one may go, the last may not.
+	self := h.reply(en, "/revoke 5402")
+	if !strings.Contains(self.Text, "Take away your own staff role (office staff)") {
+		t.Errorf("revoking oneself asks %q", self.Text)
+	}
+	h.answer(en, h.pressIn(en, self, words["en"].keep))
+	h.waitEdited(en, self.ID, words["en"].kept)
 	ask = h.reply(en, "/revoke 5403")
 	h.answer(en, h.pressIn(en, ask, words["en"].yes))
 	h.waitEdited(en, ask.ID, words["en"].done)
