@@ -183,9 +183,17 @@ func (b *Bot) stockPageOf(ctx context.Context, r *Request, me catalog.Staff, id 
 // product's stock; a button on the page switches between them.
 var stockSteps = []int{1, 10}
 
-// stockChanges are the changes of the − and + buttons, by index in
-// "sa" callback data: 2 × step index, + 1 for +.
-var stockChanges = []int{-1, 1, -10, 10}
+// stockChange is the change a − or + button makes, by its index in "sa"
+// callback data: 2 × step index, + 1 for +.
+func stockChange(i int) int {
+	if i%2 == 0 {
+		return -stockSteps[i/2]
+	}
+	return stockSteps[i/2]
+}
+
+// maxStockIndex is the largest index of "sa" and "sv" callback data.
+var maxStockIndex = 2*len(stockSteps) - 1
 
 // showStockPage shows one page of a village's products: a line each, and
 // a row of buttons each (− and + by stockSteps[step], hide or show), then
@@ -235,9 +243,9 @@ func (b *Bot) showStockPage(ctx context.Context, r *Request, v catalog.Village, 
 
 // stockProduct reads the product a /stock button names and checks, at
 // the press, that me may manage it.
-func (b *Bot) stockProduct(ctx context.Context, r *Request, me catalog.Staff, maxIndex int) (catalog.Product, int, int, error) {
+func (b *Bot) stockProduct(ctx context.Context, r *Request, me catalog.Staff) (catalog.Product, int, int, error) {
 	id, ok1 := r.Data.ID(0, maxID)
-	i, ok2 := r.Data.Int(1, maxIndex)
+	i, ok2 := r.Data.Int(1, maxStockIndex)
 	page, ok3 := r.Data.Int(2, maxPage)
 	if !ok1 || !ok2 || !ok3 {
 		return catalog.Product{}, 0, 0, errStale
@@ -259,11 +267,11 @@ func (b *Bot) stockProduct(ctx context.Context, r *Request, me catalog.Staff, ma
 // ("sa:<product id>:<change index>:<page>"): the stock changes by that
 // much, never below 0 (the catalog refuses), and the page is redrawn.
 func (b *Bot) stockAdd(ctx context.Context, r *Request, me catalog.Staff) error {
-	p, i, page, err := b.stockProduct(ctx, r, me, len(stockChanges)-1)
+	p, i, page, err := b.stockProduct(ctx, r, me)
 	if err != nil {
 		return err
 	}
-	after, err := b.catalog.AdjustStock(ctx, p.SKU, stockChanges[i], actor(r.UserID))
+	after, err := b.catalog.AdjustStock(ctx, p.SKU, stockChange(i), actor(r.UserID))
 	switch {
 	case errors.Is(err, catalog.ErrStockBelowZero):
 		cur, gerr := b.catalog.Product(ctx, p.ID)
@@ -276,7 +284,7 @@ func (b *Bot) stockAdd(ctx context.Context, r *Request, me catalog.Staff) error 
 	case err != nil:
 		return err
 	default:
-		r.Toast(plainText(b.msg.T(r.Lang, "stock_set", "SKU", esc(p.SKU), "Old", after.Stock-stockChanges[i], "New", after.Stock)))
+		r.Toast(plainText(b.msg.T(r.Lang, "stock_set", "SKU", esc(p.SKU), "Old", after.Stock-stockChange(i), "New", after.Stock)))
 	}
 	return b.stockPageOf(ctx, r, me, p.VillageID, page, i/2)
 }
@@ -285,7 +293,7 @@ func (b *Bot) stockAdd(ctx context.Context, r *Request, me catalog.Staff) error 
 // ("sv:<product id>:<visible + 2 × step index>:<page>"): it sets (not
 // toggles) visibility, so a second press on an old list changes nothing.
 func (b *Bot) stockShow(ctx context.Context, r *Request, me catalog.Staff) error {
-	p, i, page, err := b.stockProduct(ctx, r, me, 2*len(stockSteps)-1)
+	p, i, page, err := b.stockProduct(ctx, r, me)
 	if err != nil {
 		return err
 	}
