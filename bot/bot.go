@@ -38,6 +38,7 @@ type Catalog interface {
 	SetStock(ctx context.Context, sku string, n int, actor string) (catalog.Product, error)
 	AdjustStock(ctx context.Context, sku string, delta int, actor string) (catalog.Product, error)
 	SetPrice(ctx context.Context, sku string, price catalog.Money, actor string) (catalog.Product, error)
+	SetPriceFrom(ctx context.Context, sku string, from, price catalog.Money, actor string) (catalog.Product, error)
 	SetVisible(ctx context.Context, sku string, visible bool, actor string) (catalog.Product, error)
 	SetPhoto(ctx context.Context, sku, fileID string) (catalog.Product, error)
 	CreateProduct(ctx context.Context, p catalog.Product, actor string) (catalog.Product, error)

@@ -423,11 +423,14 @@ func (b *Bot) priceSet(ctx context.Context, r *Request, me catalog.Staff) error 
 	if !me.CanManage(p.VillageID) {
 		return refuse(b.msg.T(r.Lang, "not_your_village", "SKU", esc(p.SKU)))
 	}
-	if p.Price != catalog.Money(old) {
+	after, err := b.catalog.SetPriceFrom(ctx, p.SKU, catalog.Money(old), catalog.Money(price), actor(r.UserID))
+	if errors.Is(err, catalog.ErrPriceChanged) {
+		if p, err = b.catalog.Product(ctx, id); err != nil {
+			return err
+		}
 		return b.show(ctx, r, screen{text: b.msg.T(r.Lang, "price_changed_meanwhile", "SKU", esc(p.SKU),
 			"Old", money(r.Lang, catalog.Money(old)), "Now", money(r.Lang, p.Price))})
 	}
-	after, err := b.catalog.SetPrice(ctx, p.SKU, catalog.Money(price), actor(r.UserID))
 	if err != nil {
 		return err
 	}

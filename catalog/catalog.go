@@ -13,6 +13,9 @@ var (
 	// ErrStockBelowZero refuses a change that would leave less than
 	// nothing to sell. It is also an ErrInvalid.
 	ErrStockBelowZero error = &refinedError{"stock cannot go below zero", ErrInvalid}
+	// ErrPriceChanged refuses a price change asked over a price that is
+	// no longer the product's.
+	ErrPriceChanged = errors.New("price changed meanwhile")
 )
 
 // refinedError is a sentinel that is also a broader one.

@@ -61,6 +61,22 @@ func (s *Store) SetPrice(ctx context.Context, sku string, price Money, actor str
 	})
 }
 
+// SetPriceFrom is SetPrice for a change decided over the price from: it
+// is made only while the product still costs from, checked on the locked
+// row, and is refused with ErrPriceChanged otherwise.
+func (s *Store) SetPriceFrom(ctx context.Context, sku string, from, price Money, actor string) (Product, error) {
+	if price < 0 || price > MaxPrice {
+		return Product{}, fmt.Errorf("catalog: set price of %s: %w", sku, invalid("price", "must be between 0 and "+MaxPrice.String()+" yuan"))
+	}
+	return s.change(ctx, "set price of", sku, actor, func(p *Product) error {
+		if p.Price != from {
+			return fmt.Errorf("%w: %s costs %s, not %s", ErrPriceChanged, p.SKU, p.Price, from)
+		}
+		p.Price = price
+		return nil
+	})
+}
+
 // SetVisible shows (true) or hides (false) the product with sku from
 // visitors; like a price, the change is recorded with actor.
 func (s *Store) SetVisible(ctx context.Context, sku string, visible bool, actor string) (Product, error) {

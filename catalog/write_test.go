@@ -115,6 +115,24 @@ func TestWrites(t *testing.T) {
 			t.Error("a refused change touched the database")
 		}
 	})
+	t.Run("a price decided over an old price is set only while it is still the price", func(t *testing.T) {
+		t.Parallel()
+		s, _ := demoStore(t)
+		before, err := s.ProductBySKU(ctx, "XL-COFFEE")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SetPriceFrom(ctx, "XL-COFFEE", before.Price+1, 1, "cli"); !errors.Is(err, catalog.ErrPriceChanged) {
+			t.Fatalf("over a price it no longer has: %v, want ErrPriceChanged", err)
+		}
+		if p, _ := s.ProductBySKU(ctx, "XL-COFFEE"); p.Price != before.Price {
+			t.Fatalf("a refused change set the price to %s", p.Price)
+		}
+		p, err := s.SetPriceFrom(ctx, "XL-COFFEE", before.Price, 0, "cli")
+		if err != nil || p.Price != 0 {
+			t.Fatalf("over its price: %+v, %v", p, err)
+		}
+	})
 	t.Run("price, visibility and photo change without touching stock", func(t *testing.T) {
 		t.Parallel()
 		s, db := demoStore(t)
