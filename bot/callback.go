@@ -64,6 +64,11 @@ const (
 	cbRefundNo   = "rn" // rn:<order>: keep it
 
 	cbStockPage = "sp" // sp:<village id>:<page>: a page of /stock
+
+	// Search and back-in-stock alerts (search.go, restock.go).
+	cbSearchPage  = "sr" // sr:<search number>:<page>: a page of a search's results
+	cbRestockOn   = "rs" // rs:<product id>: tell me when it is back
+	cbRestockStop = "rx" // rx:<product id>: do not
 )
 
 // cbArg is the kind of one argument of callback data, by its largest
@@ -109,6 +114,8 @@ var callbackKinds = map[string][]cbArg{
 
 	cbPayNow: {argID}, cbPaidAsk: {argID}, cbPaidMethod: {argID, argIndex}, cbRefundYes: {argID}, cbRefundNo: {argID},
 	cbGiftEdit: {argIndex}, cbGiftBack: nil, cbGiftFix: {argID, argPage}, // a gift's quantity (≤ 999) fits a page's bound
+
+	cbSearchPage: {argID, argPage}, cbRestockOn: {argID}, cbRestockStop: {argID},
 }
 
 // maxCallbackData is Telegram's limit on callback_data, in bytes.

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -58,12 +59,21 @@ func (b *Bot) sendNotifications(ctx context.Context) bool {
 	mark := context.WithoutCancel(ctx)
 	for _, n := range list {
 		sc, err := b.renderNotification(ctx, n)
-		if err == nil {
+		if err == nil && n.Kind == orders.NoticeRestock {
+			err = b.sendRestock(ctx, n.ChatID, sc)
+		} else if err == nil {
 			_, err = b.sendText(ctx, n.ChatID, sc.text, sc.markup())
 		}
 		if err == nil {
 			if err := b.orders.MarkSent(mark, n.ID); err != nil {
 				b.log.Warn("notification not marked sent", "id", n.ID, "err", err)
+			}
+			continue
+		}
+		if errors.Is(err, errNotTrueAnymore) {
+			b.log.Info("notification dropped: no longer true", "id", n.ID, "chat_id", n.ChatID, "kind", n.Kind)
+			if err := b.orders.MarkFailed(mark, n.ID, err, true); err != nil {
+				b.log.Warn("notification failure not recorded", "id", n.ID, "err", err)
 			}
 			continue
 		}
@@ -118,6 +128,8 @@ func (b *Bot) renderNotification(ctx context.Context, n orders.Notification) (sc
 		}
 		lang := b.msg.Pick(o.Language, "") // the customer's, as they ordered
 		return screen{text: b.customerNotice(lang, n.Kind, o, p)}, nil
+	case orders.RestockNotice:
+		return b.restockScreen(ctx, n.ChatID, p)
 	}
 	return screen{}, fmt.Errorf("notification %d: no rendering for %T", n.ID, payload)
 }
@@ -166,39 +178,58 @@ func (b *Bot) readerLang(ctx context.Context, chatID int64) string {
 }
 
 // runExpiry reminds staff of sale orders still placed when the hold
-// nears its end (Options.Remind before it), and cancels those left placed
-// past the hold, once a minute (Options.ExpireEvery). Several bot
-// processes may run it at once: the orders store reminds of each order
-// once and cancels it once.
+// nears its end (Options.Remind before it), cancels those left placed
+// past the hold, and deletes back-in-stock subscriptions past their time,
+// once a minute (Options.ExpireEvery). Several bot processes may run it
+// at once: the orders store reminds of each order once and cancels it
+// once.
 func (b *Bot) runExpiry(ctx context.Context) {
-	if b.hold <= 0 {
-		return
-	}
 	tick := time.NewTicker(b.expireEvery)
 	defer tick.Stop()
 	for {
-		if b.remind > 0 && b.remind < b.hold {
-			n, err := b.orders.RemindDue(ctx, b.hold, b.remind)
-			switch {
-			case err != nil && ctx.Err() == nil:
-				b.log.Warn("reminding of orders failed", "err", err)
-			case n > 0:
-				b.log.Info("reminded staff of unconfirmed orders", "count", n)
-				b.nudgeNotifier()
-			}
+		if b.hold > 0 {
+			b.expireOrders(ctx)
 		}
-		n, err := b.orders.ExpireStale(ctx, b.hold)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			b.log.Warn("expiring orders failed", "err", err)
-		case n > 0:
-			b.log.Info("expired unconfirmed orders", "count", n)
-			b.nudgeNotifier()
-		}
+		b.purgeSubscriptions(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
+	}
+}
+
+// expireOrders is one round of reminders and expiry of sale orders.
+func (b *Bot) expireOrders(ctx context.Context) {
+	if b.remind > 0 && b.remind < b.hold {
+		n, err := b.orders.RemindDue(ctx, b.hold, b.remind)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			b.log.Warn("reminding of orders failed", "err", err)
+		case n > 0:
+			b.log.Info("reminded staff of unconfirmed orders", "count", n)
+			b.nudgeNotifier()
+		}
+	}
+	n, err := b.orders.ExpireStale(ctx, b.hold)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		b.log.Warn("expiring orders failed", "err", err)
+	case n > 0:
+		b.log.Info("expired unconfirmed orders", "count", n)
+		b.nudgeNotifier()
+	}
+}
+
+// purgeSubscriptions deletes the back-in-stock subscriptions past their
+// time. The database never alerts an expired one anyway; this keeps what
+// is stored about visitors to what is still of use.
+func (b *Bot) purgeSubscriptions(ctx context.Context) {
+	n, err := b.catalog.PurgeExpiredSubscriptions(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		b.log.Warn("purging expired subscriptions failed", "err", err)
+	case n > 0:
+		b.log.Info("purged expired subscriptions", "count", n)
 	}
 }

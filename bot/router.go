@@ -150,6 +150,10 @@ func (b *Bot) routes() *Router {
 			cbGiftEdit:   asOffice(b.giftEdit),
 			cbGiftBack:   asOffice(b.giftBack),
 			cbGiftFix:    asOffice(b.giftFix),
+
+			cbSearchPage:  b.searchPage,
+			cbRestockOn:   b.restockOn,
+			cbRestockStop: b.restockStop,
 		},
 		// Every step of every flow. Text sent at a step that waits for a
 		// button press asks that step again, with its buttons — never the

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"villagebot/catalog"
 )
 
 // NotificationKind says what an outbox row tells and which payload it
@@ -32,6 +34,10 @@ const (
 	// NoticeExpired (StatusNotice) tells the customer their sale was
 	// cancelled because nobody confirmed it in time.
 	NoticeExpired NotificationKind = "expired"
+	// NoticeRestock (RestockNotice) tells a visitor who asked to be told
+	// that a sold-out product can be ordered again. The database writes
+	// it when the stock comes back (migration 00014, catalog.RestockKind).
+	NoticeRestock = NotificationKind(catalog.RestockKind)
 )
 
 // OrderNotice is the payload of the staff's notices about one order. A
@@ -58,8 +64,16 @@ type StatusNotice struct {
 	ReasonText string       `json:"reason_text,omitempty"`
 }
 
+// RestockNotice is the payload of NoticeRestock: the product, and the
+// language the visitor read when they asked.
+type RestockNotice struct {
+	ProductID int64  `json:"product_id"`
+	SKU       string `json:"sku"`
+	Language  string `json:"language"`
+}
+
 // Decode returns the notification's payload as the type its kind carries:
-// an OrderNotice, a LowStockNotice or a StatusNotice.
+// an OrderNotice, a LowStockNotice, a StatusNotice or a RestockNotice.
 func (n Notification) Decode() (any, error) {
 	var err error
 	switch n.Kind {
@@ -79,6 +93,13 @@ func (n Notification) Decode() (any, error) {
 		err = json.Unmarshal(n.Payload, &p)
 		if err == nil && (p.Order <= 0 || !p.Status.Valid()) {
 			err = fmt.Errorf("no order or no status")
+		}
+		return p, wrapNotice(n, err)
+	case NoticeRestock:
+		var p RestockNotice
+		err = json.Unmarshal(n.Payload, &p)
+		if err == nil && p.ProductID <= 0 {
+			err = fmt.Errorf("no product")
 		}
 		return p, wrapNotice(n, err)
 	}
