@@ -141,7 +141,7 @@ func (b *Bot) searchQueryOf(lang, text string) (query, bad string) {
 func (b *Bot) searchPage(ctx context.Context, r *Request) error {
 	n, ok1 := r.Data.ID(0, maxID)
 	page, ok2 := r.Data.Int(1, maxPage)
-	if !ok1 || !ok2 {
+	if !ok1 || !ok2 || len(r.Data.Args) != 2 {
 		return errStale
 	}
 	query, ok := r.Session.searchQuery(n)
