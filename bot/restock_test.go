@@ -304,3 +304,44 @@ func TestRestockAlertsAreSentOncePerSubscriberAcrossARestart(t *testing.T) {
 		t.Errorf("%d restock alerts sent, want 4", n)
 	}
 }
+
+// An alert that is no longer true when it would go is dropped, not
+// retried: the product was hidden since, or sold out again — then the
+// visitor keeps waiting for the next time.
+func TestAnAlertNoLongerTrueIsDropped(t *testing.T) {
+	t.Parallel()
+	h := start(t)
+	ctx := context.Background()
+	h.soldOut("MN-SHANLAN")
+	h.soldOut("LI-BROCADE")
+	u := h.user(12701, "ru")
+	h.subscribe(u, "ru", "MN-SHANLAN")
+	h.subscribe(u, "ru", "LI-BROCADE")
+	h.stop()
+	for _, sku := range []string{"MN-SHANLAN", "LI-BROCADE"} {
+		if _, err := h.catalog.SetStock(ctx, sku, 4, "cli"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := h.catalog.SetVisible(ctx, "LI-BROCADE", false, "cli"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.catalog.SetStock(ctx, "MN-SHANLAN", 0, "cli"); err != nil {
+		t.Fatal(err)
+	}
+	h.run()
+	waitFor(t, wait, "both alerts dropped", func() bool {
+		return h.count(`SELECT count(*) FROM outbox WHERE kind = 'restock' AND failed_at IS NOT NULL AND sent_at IS NULL`) == 2
+	})
+	h.settle(u)
+	if n := countMessages(u.Messages(), restockWords["ru"].back); n != 0 {
+		t.Errorf("%d alerts no longer true were sent", n)
+	}
+	if on, err := h.catalog.Subscribed(ctx, u.ID(), h.product("MN-SHANLAN").ID); !on || err != nil {
+		t.Errorf("the visitor no longer waits for the product sold out again: %v, %v", on, err)
+	}
+	if _, err := h.catalog.SetStock(ctx, "MN-SHANLAN", 6, "cli"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitText(u, restockWords["ru"].back)
+}

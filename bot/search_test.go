@@ -109,8 +109,8 @@ func TestFreeTextOutsideAFlowIsASearch(t *testing.T) {
 
 			before := h.count(`SELECT count(*) FROM orders`) + h.count(`SELECT count(*) FROM stock_subscriptions`)
 			for text, want := range map[string]string{
-				strings.Repeat("чай ", 60):   w.tooLong,
-				"👍🎉":                         w.noWords,
+				strings.Repeat("чай ", 60):  w.tooLong,
+				"👍🎉":                        w.noWords,
 				"\u200d\u200b\u2060\u202e…": w.noWords,
 			} {
 				u.Send(text)
