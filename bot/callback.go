@@ -67,8 +67,8 @@ const (
 
 	// Search and back-in-stock alerts (search.go, restock.go).
 	cbSearchPage  = "sr" // sr:<search number>:<page>: a page of a search's results
-	cbRestockOn   = "rs" // rs:<product id>: tell me when it is back
-	cbRestockStop = "rx" // rx:<product id>: do not
+	cbRestockOn   = "bn" // bn:<product id>: tell me when it is back in stock
+	cbRestockStop = "bs" // bs:<product id>: do not
 )
 
 // cbArg is the kind of one argument of callback data, by its largest

@@ -45,7 +45,7 @@ func (b *Bot) withRestockButton(ctx context.Context, r *Request, p catalog.Produ
 	return sc
 }
 
-// restockOn is 🔔 on a sold-out card ("rs:<product id>"): the chat is
+// restockOn is 🔔 on a sold-out card ("bn:<product id>"): the chat is
 // told when the product is back, in its language; the card shows 🔕.
 func (b *Bot) restockOn(ctx context.Context, r *Request) error {
 	id, ok := r.Data.ID(0, maxID)
@@ -66,7 +66,7 @@ func (b *Bot) restockOn(ctx context.Context, r *Request) error {
 	return b.showRestocked(ctx, r, id)
 }
 
-// restockStop is 🔕 ("rx:<product id>"): no alert for the product. One
+// restockStop is 🔕 ("bs:<product id>"): no alert for the product. One
 // already ended (sent, expired) is stopped all the same.
 func (b *Bot) restockStop(ctx context.Context, r *Request) error {
 	id, ok := r.Data.ID(0, maxID)
