@@ -34,7 +34,7 @@ type searchState struct {
 	Queries []string `json:"q"` // oldest first; the last is number Last
 }
 
-// remember keeps query as the newest search and returns its number.
+// rememberSearch keeps query as the newest search and returns its number.
 func (s *Session) rememberSearch(query string) int64 {
 	if s.Search == nil {
 		s.Search = &searchState{}
