@@ -13,10 +13,10 @@ import (
 )
 
 // Notifications (new orders and reminders for staff, low stock, status
-// changes for customers; their kinds are listed in orders/notice.go) are
-// written to the outbox in the same transaction as
-// their cause; the notifier sends them after commit through the same path
-// as replies. A send Telegram refuses for good (403: the person never
+// changes for customers, back-in-stock alerts for visitors; their kinds
+// are listed in orders/notice.go) are written to the outbox in the same
+// transaction as their cause; the notifier sends them after commit
+// through the same path as replies. A send Telegram refuses for good (403: the person never
 // opened the bot or blocked it) is logged once and dropped; others are
 // retried a few times by the outbox, never forever.
 
@@ -59,10 +59,8 @@ func (b *Bot) sendNotifications(ctx context.Context) bool {
 	mark := context.WithoutCancel(ctx)
 	for _, n := range list {
 		sc, err := b.renderNotification(ctx, n)
-		if err == nil && n.Kind == orders.NoticeRestock {
-			err = b.sendRestock(ctx, n.ChatID, sc)
-		} else if err == nil {
-			_, err = b.sendText(ctx, n.ChatID, sc.text, sc.markup())
+		if err == nil {
+			err = b.deliver(ctx, n, sc)
 		}
 		if err == nil {
 			if err := b.orders.MarkSent(mark, n.ID); err != nil {
@@ -85,6 +83,16 @@ func (b *Bot) sendNotifications(ctx context.Context) bool {
 		}
 	}
 	return len(list) == batch
+}
+
+// deliver sends a rendered notification: back-in-stock alerts as bulk
+// (sendRestock), the others as they are.
+func (b *Bot) deliver(ctx context.Context, n orders.Notification, sc screen) error {
+	if n.Kind == orders.NoticeRestock {
+		return b.sendRestock(ctx, n.ChatID, sc)
+	}
+	_, err := b.sendText(ctx, n.ChatID, sc.text, sc.markup())
+	return err
 }
 
 // renderNotification writes a notification in its reader's language,
