@@ -34,6 +34,13 @@ type Catalog interface {
 	CategoryCounts(ctx context.Context) (map[catalog.Category]int, error)
 	Products(ctx context.Context) ([]catalog.Product, error)
 	Search(ctx context.Context, query string, limit int) (catalog.Results, error)
+	SearchPage(ctx context.Context, query string, offset, limit int) (catalog.Results, error)
+
+	// Back-in-stock alerts (restock.go).
+	Subscribe(ctx context.Context, chatID, productID int64, lang string) (catalog.Subscription, error)
+	Unsubscribe(ctx context.Context, chatID, productID int64) error
+	Subscribed(ctx context.Context, chatID, productID int64) (bool, error)
+	PurgeExpiredSubscriptions(ctx context.Context) (int, error)
 
 	SetStock(ctx context.Context, sku string, n int, actor string) (catalog.Product, error)
 	AdjustStock(ctx context.Context, sku string, delta int, actor string) (catalog.Product, error)

@@ -250,7 +250,7 @@ func (b *Bot) showProduct(ctx context.Context, r *Request, p catalog.Product, qt
 	if err != nil {
 		return err
 	}
-	return b.show(ctx, r, b.productScreen(r.Lang, p, v, qty, r.Session.cartCount()))
+	return b.show(ctx, r, b.withRestockButton(ctx, r, p, b.productScreen(r.Lang, p, v, qty, r.Session.cartCount())))
 }
 
 // productScreen is a product's card: photo when there is one, name,

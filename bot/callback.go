@@ -73,6 +73,10 @@ const (
 	cbStockAdd   = "sa"  // sa:<product id>:<change index, stockChanges>:<page>
 	cbStockShow  = "sv"  // sv:<product id>:<visible 0|1 + 2 × step index>:<page>
 	cbStockStep  = "ss"  // ss:<village id>:<page>:<step index, stockSteps>
+	// Search and back-in-stock alerts (search.go, restock.go).
+	cbSearchPage  = "sr" // sr:<search number>:<page>: a page of a search's results
+	cbRestockOn   = "bn" // bn:<product id>: tell me when it is back in stock
+	cbRestockStop = "bs" // bs:<product id>: do not
 )
 
 // cbArg is the kind of one argument of callback data, by its largest
@@ -122,6 +126,7 @@ var callbackKinds = map[string][]cbArg{
 	cbRevokeYes: {argID}, cbRevokeKeep: {argID},
 	cbPriceSet: {argID, argID, argID}, cbPriceKeep: {argID}, // prices (≤ catalog.MaxPrice) fit an id's bound
 	cbStockAdd: {argID, argIndex, argPage}, cbStockShow: {argID, argIndex, argPage}, cbStockStep: {argID, argPage, argIndex},
+	cbSearchPage: {argID, argPage}, cbRestockOn: {argID}, cbRestockStop: {argID},
 }
 
 // maxCallbackData is Telegram's limit on callback_data, in bytes.

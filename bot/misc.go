@@ -62,10 +62,14 @@ func (b *Bot) cancel(ctx context.Context, r *Request) error {
 	return b.send(ctx, r, b.msg.T(r.Lang, key), b.menuButtons(r))
 }
 
-// unknown answers what no route took.
+// unknown answers what no route took. Text sent outside any flow is
+// taken as a search.
 func (b *Bot) unknown(ctx context.Context, r *Request) error {
 	if r.Command != "" {
 		return b.send(ctx, r, b.msg.T(r.Lang, "unknown_command"), nil)
+	}
+	if r.Message != nil && r.Text != "" && r.Session.Flow == "" {
+		return b.searchFreeText(ctx, r)
 	}
 	if r.Session.restarted() {
 		// Most likely an answer to a question of a flow the bot forgot.

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,10 +13,10 @@ import (
 )
 
 // Notifications (new orders and reminders for staff, low stock, status
-// changes for customers; their kinds are listed in orders/notice.go) are
-// written to the outbox in the same transaction as
-// their cause; the notifier sends them after commit through the same path
-// as replies. A send Telegram refuses for good (403: the person never
+// changes for customers, back-in-stock alerts for visitors; their kinds
+// are listed in orders/notice.go) are written to the outbox in the same
+// transaction as their cause; the notifier sends them after commit
+// through the same path as replies. A send Telegram refuses for good (403: the person never
 // opened the bot or blocked it) is logged once and dropped; others are
 // retried a few times by the outbox, never forever.
 
@@ -59,11 +60,18 @@ func (b *Bot) sendNotifications(ctx context.Context) bool {
 	for _, n := range list {
 		sc, err := b.renderNotification(ctx, n)
 		if err == nil {
-			_, err = b.sendText(ctx, n.ChatID, sc.text, sc.markup())
+			err = b.deliver(ctx, n, sc)
 		}
 		if err == nil {
 			if err := b.orders.MarkSent(mark, n.ID); err != nil {
 				b.log.Warn("notification not marked sent", "id", n.ID, "err", err)
+			}
+			continue
+		}
+		if errors.Is(err, errNotTrueAnymore) {
+			b.log.Info("notification dropped: no longer true", "id", n.ID, "chat_id", n.ChatID, "kind", n.Kind)
+			if err := b.orders.MarkFailed(mark, n.ID, err, true); err != nil {
+				b.log.Warn("notification failure not recorded", "id", n.ID, "err", err)
 			}
 			continue
 		}
@@ -75,6 +83,16 @@ func (b *Bot) sendNotifications(ctx context.Context) bool {
 		}
 	}
 	return len(list) == batch
+}
+
+// deliver sends a rendered notification: back-in-stock alerts as bulk
+// (sendRestock), the others as they are.
+func (b *Bot) deliver(ctx context.Context, n orders.Notification, sc screen) error {
+	if n.Kind == orders.NoticeRestock {
+		return b.sendRestock(ctx, n.ChatID, sc)
+	}
+	_, err := b.sendText(ctx, n.ChatID, sc.text, sc.markup())
+	return err
 }
 
 // renderNotification writes a notification in its reader's language,
@@ -133,6 +151,8 @@ func (b *Bot) renderNotification(ctx context.Context, n orders.Notification) (sc
 		}
 		lang := b.msg.Pick(o.Language, "") // the customer's, as they ordered
 		return screen{text: b.customerNotice(lang, n.Kind, o, p)}, nil
+	case orders.RestockNotice:
+		return b.restockScreen(ctx, n.ChatID, p)
 	}
 	return screen{}, fmt.Errorf("notification %d: no rendering for %T", n.ID, payload)
 }
@@ -181,39 +201,58 @@ func (b *Bot) readerLang(ctx context.Context, chatID int64) string {
 }
 
 // runExpiry reminds staff of sale orders still placed when the hold
-// nears its end (Options.Remind before it), and cancels those left placed
-// past the hold, once a minute (Options.ExpireEvery). Several bot
-// processes may run it at once: the orders store reminds of each order
-// once and cancels it once.
+// nears its end (Options.Remind before it), cancels those left placed
+// past the hold, and deletes back-in-stock subscriptions past their time,
+// once a minute (Options.ExpireEvery). Several bot processes may run it
+// at once: the orders store reminds of each order once and cancels it
+// once.
 func (b *Bot) runExpiry(ctx context.Context) {
-	if b.hold <= 0 {
-		return
-	}
 	tick := time.NewTicker(b.expireEvery)
 	defer tick.Stop()
 	for {
-		if b.remind > 0 && b.remind < b.hold {
-			n, err := b.orders.RemindDue(ctx, b.hold, b.remind)
-			switch {
-			case err != nil && ctx.Err() == nil:
-				b.log.Warn("reminding of orders failed", "err", err)
-			case n > 0:
-				b.log.Info("reminded staff of unconfirmed orders", "count", n)
-				b.nudgeNotifier()
-			}
+		if b.hold > 0 {
+			b.expireOrders(ctx)
 		}
-		n, err := b.orders.ExpireStale(ctx, b.hold)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			b.log.Warn("expiring orders failed", "err", err)
-		case n > 0:
-			b.log.Info("expired unconfirmed orders", "count", n)
-			b.nudgeNotifier()
-		}
+		b.purgeSubscriptions(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
+	}
+}
+
+// expireOrders is one round of reminders and expiry of sale orders.
+func (b *Bot) expireOrders(ctx context.Context) {
+	if b.remind > 0 && b.remind < b.hold {
+		n, err := b.orders.RemindDue(ctx, b.hold, b.remind)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			b.log.Warn("reminding of orders failed", "err", err)
+		case n > 0:
+			b.log.Info("reminded staff of unconfirmed orders", "count", n)
+			b.nudgeNotifier()
+		}
+	}
+	n, err := b.orders.ExpireStale(ctx, b.hold)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		b.log.Warn("expiring orders failed", "err", err)
+	case n > 0:
+		b.log.Info("expired unconfirmed orders", "count", n)
+		b.nudgeNotifier()
+	}
+}
+
+// purgeSubscriptions deletes the back-in-stock subscriptions past their
+// time. The database never alerts an expired one anyway; this keeps what
+// is stored about visitors to what is still of use.
+func (b *Bot) purgeSubscriptions(ctx context.Context) {
+	n, err := b.catalog.PurgeExpiredSubscriptions(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		b.log.Warn("purging expired subscriptions failed", "err", err)
+	case n > 0:
+		b.log.Info("purged expired subscriptions", "count", n)
 	}
 }

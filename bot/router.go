@@ -153,13 +153,16 @@ func (b *Bot) routes() *Router {
 
 			// Confirmations and /stock buttons: the role (and village) is
 			// checked at the press.
-			cbRevokeYes:  b.deskOnly(catalog.Office, b.revokeYes),
-			cbRevokeKeep: b.deskOnly(catalog.Office, b.revokeKeep),
-			cbPriceSet:   b.deskOnly(catalog.Coordinator, b.priceSet),
-			cbPriceKeep:  b.deskOnly(catalog.Coordinator, b.priceKeep),
-			cbStockAdd:   b.deskOnly(catalog.Coordinator, b.stockAdd),
-			cbStockShow:  b.deskOnly(catalog.Coordinator, b.stockShow),
-			cbStockStep:  b.deskOnly(catalog.Coordinator, b.stockStep),
+			cbRevokeYes:   b.deskOnly(catalog.Office, b.revokeYes),
+			cbRevokeKeep:  b.deskOnly(catalog.Office, b.revokeKeep),
+			cbPriceSet:    b.deskOnly(catalog.Coordinator, b.priceSet),
+			cbPriceKeep:   b.deskOnly(catalog.Coordinator, b.priceKeep),
+			cbStockAdd:    b.deskOnly(catalog.Coordinator, b.stockAdd),
+			cbStockShow:   b.deskOnly(catalog.Coordinator, b.stockShow),
+			cbStockStep:   b.deskOnly(catalog.Coordinator, b.stockStep),
+			cbSearchPage:  b.searchPage,
+			cbRestockOn:   b.restockOn,
+			cbRestockStop: b.restockStop,
 		},
 		// Every step of every flow. Text sent at a step that waits for a
 		// button press asks that step again, with its buttons — never the

@@ -29,6 +29,8 @@ type Session struct {
 	Desk       *DeskState       `json:"desk,omitempty"` // a cancellation whose reason staff type (orderdesk.go)
 
 	Cart Lines `json:"cart,omitempty"`
+	// Search keeps the last queries, for their results' pager (search.go).
+	Search *searchState `json:"search,omitempty"`
 	// Screen is the id of the bot's message that navigation edits in place.
 	Screen int `json:"screen,omitempty"`
 	// ScreenPhoto is the photo that message shows, when it is one; a

@@ -109,6 +109,18 @@ func (s *Store) Unsubscribe(ctx context.Context, chatID, productID int64) error 
 	return nil
 }
 
+// Subscribed reports whether chatID holds a live subscription to
+// productID.
+func (s *Store) Subscribed(ctx context.Context, chatID, productID int64) (bool, error) {
+	var ok bool
+	err := s.db.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM stock_subscriptions
+		WHERE chat_id = $1 AND product_id = $2 AND expires_at > now())`, chatID, productID)
+	if err != nil {
+		return false, fmt.Errorf("catalog: subscription of %d to %d: %w", chatID, productID, err)
+	}
+	return ok, nil
+}
+
 // ForChat returns chatID's live subscriptions, newest first: what
 // /privacy lists.
 func (s *Store) ForChat(ctx context.Context, chatID int64) ([]Subscription, error) {

@@ -320,6 +320,12 @@ func TestSubscriptions(t *testing.T) {
 		if subs, _ := s.ForChat(ctx, 404); len(subs) != 0 {
 			t.Errorf("an expired subscription is listed: %v", subs)
 		}
+		if on, err := s.Subscribed(ctx, 404, tea); on || err != nil {
+			t.Errorf("Subscribed to an expired subscription = %v, %v", on, err)
+		}
+		if on, err := s.Subscribed(ctx, 402, tea); !on || err != nil {
+			t.Errorf("Subscribed to a live subscription = %v, %v", on, err)
+		}
 		if n, err := s.PurgeExpiredSubscriptions(ctx); n != 1 || err != nil {
 			t.Errorf("PurgeExpiredSubscriptions = %d, %v; want 1", n, err)
 		}

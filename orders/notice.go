@@ -38,6 +38,10 @@ const (
 	// (readersOf) that Telegram Payments took its payment, once per
 	// charge (RecordTelegramPayment).
 	NoticePaid NotificationKind = "order_paid"
+	// NoticeRestock (RestockNotice) tells a visitor who asked to be told
+	// that a sold-out product can be ordered again. The database writes
+	// it when the stock comes back (migration 00014, catalog.RestockKind).
+	NoticeRestock = NotificationKind(catalog.RestockKind)
 )
 
 // OrderNotice is the payload of the staff's notices about one order. A
@@ -74,8 +78,17 @@ type PaidNotice struct {
 	Refund    bool          `json:"refund,omitempty"`
 }
 
+// RestockNotice is the payload of NoticeRestock: the product, and the
+// language the visitor read when they asked.
+type RestockNotice struct {
+	ProductID int64  `json:"product_id"`
+	SKU       string `json:"sku"`
+	Language  string `json:"language"`
+}
+
 // Decode returns the notification's payload as the type its kind carries:
-// an OrderNotice, a LowStockNotice, a StatusNotice or a PaidNotice.
+// an OrderNotice, a LowStockNotice, a StatusNotice, a PaidNotice or a
+// RestockNotice.
 func (n Notification) Decode() (any, error) {
 	var err error
 	switch n.Kind {
@@ -102,6 +115,13 @@ func (n Notification) Decode() (any, error) {
 		err = json.Unmarshal(n.Payload, &p)
 		if err == nil && (p.Order <= 0 || p.Amount <= 0) {
 			err = fmt.Errorf("no order or no amount")
+		}
+		return p, wrapNotice(n, err)
+	case NoticeRestock:
+		var p RestockNotice
+		err = json.Unmarshal(n.Payload, &p)
+		if err == nil && p.ProductID <= 0 {
+			err = fmt.Errorf("no product")
 		}
 		return p, wrapNotice(n, err)
 	}

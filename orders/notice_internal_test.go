@@ -53,3 +53,20 @@ func TestLowStockNoticeSQLMatchesEncodeNotice(t *testing.T) {
 		t.Errorf("SQL and encodeNotice differ for %+v (%s): %v", n, want, err)
 	}
 }
+
+// A restock row as the database's trigger writes it (migration 00014)
+// decodes to its RestockNotice; one without a product does not.
+func TestRestockNoticeDecodes(t *testing.T) {
+	t.Parallel()
+	n := Notification{ID: 9, Kind: NoticeRestock, Payload: []byte(`{"product_id": 7, "sku": "MN-BLACKTEA", "language": "ru"}`)}
+	p, err := n.Decode()
+	if err != nil || p != (RestockNotice{ProductID: 7, SKU: "MN-BLACKTEA", Language: "ru"}) {
+		t.Errorf("Decode = %#v, %v", p, err)
+	}
+	for _, payload := range []string{`{"sku": "MN-BLACKTEA"}`, `{"product_id": -1}`, `[]`, `nope`} {
+		n.Payload = []byte(payload)
+		if _, err := n.Decode(); err == nil {
+			t.Errorf("Decode(%s) succeeded", payload)
+		}
+	}
+}
